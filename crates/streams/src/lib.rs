@@ -1,0 +1,21 @@
+#![doc = include_str!("../README.md")]
+
+mod consumer;
+mod dead_letters;
+mod error;
+mod event;
+pub mod events;
+mod metrics;
+mod publisher;
+mod redis;
+
+pub use consumer::{
+    Consumer, ConsumerConfig, Delivery, HandlerError, StartFrom, dead_letter_stream,
+    unique_consumer_name,
+};
+pub use dead_letters::{DEAD_LETTER_FIELDS, replay_dead_letters};
+pub use error::{DecodeError, StreamsError};
+pub use event::{Event, Fields, TYPE_FIELD};
+pub use metrics::{RunnerMetrics, StreamMetrics};
+pub use publisher::{DEFAULT_MAX_LEN, Publisher};
+pub use redis::{Redis, RedisSettings};
