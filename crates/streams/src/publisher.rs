@@ -1,6 +1,7 @@
 //! Publishing: `XADD` with an approximate `MAXLEN` cap, one at a time or pipelined in batches.
 
 use fred::prelude::StreamsInterface;
+use futures::StreamExt;
 use fred::types::streams::XCap;
 
 use crate::{Event, Fields, Redis, StreamsError};
@@ -9,7 +10,10 @@ use crate::{Event, Fields, Redis, StreamsError};
 pub const DEFAULT_MAX_LEN: u64 = 1_000_000;
 
 /// Pipelined batches are cut at this size so one huge batch cannot build an unbounded buffer.
-const PIPELINE_CHUNK: usize = 1_000;
+const PIPELINE_CHUNK: usize = 500;
+
+/// Chunks in flight at once (at most one per pooled connection is useful).
+const PIPELINES_IN_FLIGHT: usize = 4;
 
 /// Appends entries to streams. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -42,26 +46,34 @@ impl Publisher {
     }
 
     /// Publishes many events in pipelined round trips; returns their ids in order.
-    pub async fn publish_batch<'a, E, I>(
-        &self,
-        stream: &str,
-        events: I,
-    ) -> Result<Vec<String>, StreamsError>
+    ///
+    /// Chunks go out over several pooled connections at once, so encoding the next chunk overlaps
+    /// with Redis working on the previous one. Order within the stream follows the order of
+    /// completion of chunks; callers that need strict order across a batch publish one at a time.
+    pub async fn publish_batch<'a, E, I>(&self, stream: &str, events: I) -> Result<Vec<String>, StreamsError>
     where
         E: Event,
         I: IntoIterator<Item = &'a E>,
     {
-        let mut ids = Vec::new();
-        let mut events = events.into_iter().peekable();
-        while events.peek().is_some() {
-            let pipeline = self.redis.pool().next().pipeline();
-            for event in events.by_ref().take(PIPELINE_CHUNK) {
-                let () = pipeline
-                    .xadd(stream, false, self.cap()?, "*", pairs(event.to_fields()))
-                    .await?;
-            }
-            let chunk: Vec<String> = pipeline.all().await?;
-            ids.extend(chunk);
+        let events: Vec<&E> = events.into_iter().collect();
+        let cap = self.cap()?;
+        let results: Vec<Result<Vec<String>, StreamsError>> = futures::stream::iter(events.chunks(PIPELINE_CHUNK))
+            .map(|chunk| {
+                let cap = cap.clone();
+                async move {
+                    let pipeline = self.redis.pool().next().pipeline();
+                    for event in chunk {
+                        let () = pipeline.xadd(stream, false, cap.clone(), "*", pairs(event.to_fields())).await?;
+                    }
+                    Ok(pipeline.all::<Vec<String>>().await?)
+                }
+            })
+            .buffered(PIPELINES_IN_FLIGHT)
+            .collect()
+            .await;
+        let mut ids = Vec::with_capacity(events.len());
+        for chunk in results {
+            ids.extend(chunk?);
         }
         Ok(ids)
     }
