@@ -9,7 +9,8 @@ use anyhow::Context;
 use fred::prelude::{KeysInterface, StreamsInterface};
 use fred::types::Value;
 use shop_streams::{
-    Consumer, ConsumerConfig, DecodeError, Event, Fields, Publisher, Redis, RedisSettings, RunnerMetrics,
+    Consumer, ConsumerConfig, DecodeError, Event, Fields, Publisher, Redis, RedisSettings,
+    RunnerMetrics,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -31,12 +32,18 @@ impl Event for Tick {
     }
 
     fn decode(fields: &Fields) -> Result<Self, DecodeError> {
-        Ok(Self { n: fields.parse("n")?, sent_us: fields.parse("sentUs")? })
+        Ok(Self {
+            n: fields.parse("n")?,
+            sent_us: fields.parse("sentUs")?,
+        })
     }
 }
 
 fn now_us() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
 }
 
 const SINGLE: u64 = 20_000;
@@ -46,14 +53,22 @@ const LATENCY_SECONDS: u64 = 10;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let url = std::env::var("REDIS_URL").context("REDIS_URL is not set: run scripts/bench-streams.sh")?;
+    let url =
+        std::env::var("REDIS_URL").context("REDIS_URL is not set: run scripts/bench-streams.sh")?;
     let redis = Redis::connect(RedisSettings::new(url)).await?;
     let publisher = Publisher::new(redis.clone(), 10_000_000);
     let prefix = format!("bench:{}", ulid::Ulid::new());
     let stream = |name: &str| format!("{prefix}:{name}");
-    let ticks = |count: u64| (0..count).map(|n| Tick { n, sent_us: 0 }).collect::<Vec<_>>();
+    let ticks = |count: u64| {
+        (0..count)
+            .map(|n| Tick { n, sent_us: 0 })
+            .collect::<Vec<_>>()
+    };
 
-    println!("shop-streams benchmark ({} cores)", std::thread::available_parallelism().map_or(1, |n| n.get()));
+    println!(
+        "shop-streams benchmark ({} cores)",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
 
     let events = ticks(SINGLE);
     let started = Instant::now();
@@ -69,7 +84,9 @@ async fn main() -> anyhow::Result<()> {
     let pipelined = rate(BULK, started.elapsed());
     println!("publish, pipelined:          {pipelined:>10.0} entries/s  ({BULK} entries)");
     publisher.publish_batch(&stream("raw"), &events).await?;
-    publisher.publish_batch(&stream("defaults"), &events).await?;
+    publisher
+        .publish_batch(&stream("defaults"), &events)
+        .await?;
     drop(events);
 
     let raw = raw_loop(&redis, &stream("raw"), 500).await?;
@@ -79,16 +96,25 @@ async fn main() -> anyhow::Result<()> {
         c.concurrency = 500;
     })
     .await?;
-    println!("consume, runner:             {tuned:>10.0} entries/s  (batch 500, concurrency 500) = {:.0}% of raw",
-        100.0 * tuned / raw);
+    println!(
+        "consume, runner:             {tuned:>10.0} entries/s  (batch 500, concurrency 500) = {:.0}% of raw",
+        100.0 * tuned / raw
+    );
     let defaults = run_to_end(&redis, &stream("defaults"), |_| {}).await?;
-    println!("consume, runner (defaults):  {defaults:>10.0} entries/s  (batch 64, concurrency 32) = {:.0}% of raw",
-        100.0 * defaults / raw);
+    println!(
+        "consume, runner (defaults):  {defaults:>10.0} entries/s  (batch 64, concurrency 32) = {:.0}% of raw",
+        100.0 * defaults / raw
+    );
 
     let (p50, p99, max) = latency(&redis, &publisher, &stream("latency")).await?;
-    println!("latency XADD->handler at {LATENCY_RATE}/s for {LATENCY_SECONDS}s: p50 {p50:.3} ms, p99 {p99:.3} ms, max {max:.3} ms");
+    println!(
+        "latency XADD->handler at {LATENCY_RATE}/s for {LATENCY_SECONDS}s: p50 {p50:.3} ms, p99 {p99:.3} ms, max {max:.3} ms"
+    );
 
-    let keys: Vec<String> = ["single", "runner", "raw", "defaults", "latency"].iter().map(|s| stream(s)).collect();
+    let keys: Vec<String> = ["single", "runner", "raw", "defaults", "latency"]
+        .iter()
+        .map(|s| stream(s))
+        .collect();
     let _: u64 = redis.pool().del(keys).await?;
     Ok(())
 }
@@ -97,16 +123,26 @@ fn rate(count: u64, elapsed: Duration) -> f64 {
     count as f64 / elapsed.as_secs_f64()
 }
 
+/// An `XREADGROUP` entry as the raw loop reads it: id and field pairs.
+type RawEntry = (String, Vec<(String, String)>);
+
 /// The baseline: read a batch, ack the batch, on one dedicated connection, nothing else.
 async fn raw_loop(redis: &Redis, stream: &str, count: u64) -> anyhow::Result<f64> {
-    let _: Value = redis.pool().xgroup_create(stream, "raw", "0", false).await?;
+    let _: Value = redis
+        .pool()
+        .xgroup_create(stream, "raw", "0", false)
+        .await?;
     let client = redis.dedicated().await?;
     let started = Instant::now();
     let mut done = 0;
     while done < BULK {
-        let reply: Vec<(String, Vec<(String, Vec<(String, String)>)>)> =
-            client.xreadgroup("raw", "raw-1", Some(count), Some(1_000), false, stream, ">").await?;
-        let ids: Vec<String> = reply.into_iter().flat_map(|(_, entries)| entries.into_iter().map(|(id, _)| id)).collect();
+        let reply: Vec<(String, Vec<RawEntry>)> = client
+            .xreadgroup("raw", "raw-1", Some(count), Some(1_000), false, stream, ">")
+            .await?;
+        let ids: Vec<String> = reply
+            .into_iter()
+            .flat_map(|(_, entries)| entries.into_iter().map(|(id, _)| id))
+            .collect();
         done += ids.len() as u64;
         let _: u64 = client.xack(stream, "raw", ids).await?;
     }
@@ -114,7 +150,11 @@ async fn raw_loop(redis: &Redis, stream: &str, count: u64) -> anyhow::Result<f64
 }
 
 /// The runner with a no-op handler, from the first entry to the last acknowledgement.
-async fn run_to_end(redis: &Redis, stream: &str, tune: impl FnOnce(&mut ConsumerConfig)) -> anyhow::Result<f64> {
+async fn run_to_end(
+    redis: &Redis,
+    stream: &str,
+    tune: impl FnOnce(&mut ConsumerConfig),
+) -> anyhow::Result<f64> {
     let mut config = ConsumerConfig::new(stream, "runner");
     tune(&mut config);
     let metrics = RunnerMetrics::default();
@@ -128,7 +168,8 @@ async fn run_to_end(redis: &Redis, stream: &str, tune: impl FnOnce(&mut Consumer
     // Acks are batched behind the handlers: the run ends when the group has nothing pending.
     loop {
         let summary: Value = redis.pool().xpending(stream, "runner", ()).await?;
-        if matches!(&summary, Value::Array(parts) if parts.first().and_then(Value::as_u64) == Some(0)) {
+        if matches!(&summary, Value::Array(parts) if parts.first().and_then(Value::as_u64) == Some(0))
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(1)).await;
@@ -140,8 +181,14 @@ async fn run_to_end(redis: &Redis, stream: &str, tune: impl FnOnce(&mut Consumer
 }
 
 /// Publishes at a fixed rate and measures, in the handler, how long each entry took to arrive.
-async fn latency(redis: &Redis, publisher: &Publisher, stream: &str) -> anyhow::Result<(f64, f64, f64)> {
-    let samples = Arc::new(Mutex::new(Vec::with_capacity((LATENCY_RATE * LATENCY_SECONDS) as usize)));
+async fn latency(
+    redis: &Redis,
+    publisher: &Publisher,
+    stream: &str,
+) -> anyhow::Result<(f64, f64, f64)> {
+    let samples = Arc::new(Mutex::new(Vec::with_capacity(
+        (LATENCY_RATE * LATENCY_SECONDS) as usize,
+    )));
     let sink = samples.clone();
     let shutdown = CancellationToken::new();
     let mut config = ConsumerConfig::new(stream, "latency");
@@ -165,7 +212,15 @@ async fn latency(redis: &Redis, publisher: &Publisher, stream: &str) -> anyhow::
     let total = LATENCY_RATE * LATENCY_SECONDS;
     for n in 0..total {
         ticker.tick().await;
-        publisher.publish(stream, &Tick { n, sent_us: now_us() }).await?;
+        publisher
+            .publish(
+                stream,
+                &Tick {
+                    n,
+                    sent_us: now_us(),
+                },
+            )
+            .await?;
     }
     while samples.lock().map(|s| s.len() as u64).unwrap_or(total) < total {
         tokio::time::sleep(Duration::from_millis(5)).await;

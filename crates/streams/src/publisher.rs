@@ -1,8 +1,8 @@
 //! Publishing: `XADD` with an approximate `MAXLEN` cap, one at a time or pipelined in batches.
 
 use fred::prelude::StreamsInterface;
-use futures::StreamExt;
 use fred::types::streams::XCap;
+use futures::StreamExt;
 
 use crate::{Event, Fields, Redis, StreamsError};
 
@@ -50,27 +50,34 @@ impl Publisher {
     /// Chunks go out over several pooled connections at once, so encoding the next chunk overlaps
     /// with Redis working on the previous one. Order within the stream follows the order of
     /// completion of chunks; callers that need strict order across a batch publish one at a time.
-    pub async fn publish_batch<'a, E, I>(&self, stream: &str, events: I) -> Result<Vec<String>, StreamsError>
+    pub async fn publish_batch<'a, E, I>(
+        &self,
+        stream: &str,
+        events: I,
+    ) -> Result<Vec<String>, StreamsError>
     where
         E: Event,
         I: IntoIterator<Item = &'a E>,
     {
         let events: Vec<&E> = events.into_iter().collect();
         let cap = self.cap()?;
-        let results: Vec<Result<Vec<String>, StreamsError>> = futures::stream::iter(events.chunks(PIPELINE_CHUNK))
-            .map(|chunk| {
-                let cap = cap.clone();
-                async move {
-                    let pipeline = self.redis.pool().next().pipeline();
-                    for event in chunk {
-                        let () = pipeline.xadd(stream, false, cap.clone(), "*", pairs(event.to_fields())).await?;
+        let results: Vec<Result<Vec<String>, StreamsError>> =
+            futures::stream::iter(events.chunks(PIPELINE_CHUNK))
+                .map(|chunk| {
+                    let cap = cap.clone();
+                    async move {
+                        let pipeline = self.redis.pool().next().pipeline();
+                        for event in chunk {
+                            let () = pipeline
+                                .xadd(stream, false, cap.clone(), "*", pairs(event.to_fields()))
+                                .await?;
+                        }
+                        Ok(pipeline.all::<Vec<String>>().await?)
                     }
-                    Ok(pipeline.all::<Vec<String>>().await?)
-                }
-            })
-            .buffered(PIPELINES_IN_FLIGHT)
-            .collect()
-            .await;
+                })
+                .buffered(PIPELINES_IN_FLIGHT)
+                .collect()
+                .await;
         let mut ids = Vec::with_capacity(events.len());
         for chunk in results {
             ids.extend(chunk?);

@@ -247,6 +247,9 @@ impl<E: Event> Worker<E> {
         let config = &self.config;
         let mut cursor = "0-0".to_owned();
         loop {
+            // Claim no more than can start now: a claimed entry waiting for a slot would age towards
+            // being claimed again by another consumer.
+            let count = self.wait_for_capacity().await.min(config.batch_size);
             let raw: Value = self
                 .redis
                 .pool()
@@ -256,7 +259,7 @@ impl<E: Event> Worker<E> {
                     config.consumer.as_str(),
                     millis(config.claim_idle),
                     cursor.as_str(),
-                    Some(config.batch_size as u64),
+                    Some(count as u64),
                     false,
                 )
                 .await?;

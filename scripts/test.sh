@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# scripts/test.sh: THE test command. Starts a private Redis and a MongoDB-compatible
+# server (see docs/testing.md), runs `cargo test --workspace --all-targets` against
+# them, stops them, and exits with cargo's exit code.
+#
+#   scripts/test.sh                     # the whole workspace
+#   scripts/test.sh -p shop-streams     # one crate (drops --workspace)
+#   scripts/test.sh -- --nocapture      # anything else is passed to cargo test
+#
+# REDIS_URL / MONGODB_URI, when set, are used as they are and nothing is started.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+# shellcheck source=scripts/lib/infra.sh
+source scripts/lib/infra.sh
+
+if ! command -v cargo >/dev/null 2>&1; then
+  if [[ -x $HOME/.cargo/bin/cargo ]]; then
+    PATH="$HOME/.cargo/bin:$PATH"
+  else
+    echo "test.sh: cargo is not installed (or not on PATH); install Rust with rustup first" >&2
+    exit 127
+  fi
+fi
+
+# --workspace would override -p, and --all-targets any narrower target selection.
+scope=(--workspace)
+targets=(--all-targets)
+for arg in "$@"; do
+  case $arg in
+    --) break ;;
+    -p | -p?* | --package | --package=*) scope=() ;;
+    --lib | --bins | --bin | --bin=* | --examples | --example | --example=* | \
+      --tests | --test | --test=* | --benches | --bench | --bench=* | --doc | --all-targets)
+      targets=() ;;
+  esac
+done
+
+# shellcheck disable=SC2329 # invoked by the EXIT trap
+cleanup() {
+  trap '' INT TERM # a second Ctrl-C must not cut the clean-up short
+  infra_down
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+infra_up
+echo "test.sh: tests run against $(infra_summary)"
+
+status=0
+cargo test "${scope[@]}" "${targets[@]}" "$@" || status=$?
+# --all-targets leaves out doctests; run them too when no narrower selection was asked for.
+if ((status == 0)) && ((${#targets[@]} > 0)); then
+  cargo test "${scope[@]}" --doc "$@" || status=$?
+fi
+exit "$status"

@@ -1,0 +1,44 @@
+//! The gateway's configuration, read from environment variables in one place.
+
+use std::net::SocketAddr;
+
+use secrecy::SecretString;
+use shop_config::{Env, EnvError};
+
+/// The port of `gateway` in the shop's port plan: the only one published outside.
+pub const DEFAULT_PORT: u16 = 8080;
+
+/// Everything the gateway reads at startup. Fields are public so tests build one directly.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `BIND_ADDR`, default `0.0.0.0:8080`. Port 0 picks a free port (tests).
+    pub bind_addr: SocketAddr,
+    /// `REDIS_URL`, default `redis://127.0.0.1:6379`. Secret: it may carry a password.
+    pub redis_url: SecretString,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, EnvError> {
+        Self::from_source(&Env::process())
+    }
+
+    pub fn from_source(env: &Env) -> Result<Self, EnvError> {
+        Ok(Self {
+            bind_addr: env.bind_addr(DEFAULT_PORT)?,
+            redis_url: env.redis_url()?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_follow_the_port_plan() -> Result<(), EnvError> {
+        let config = Config::from_source(&Env::from_pairs::<_, &str, &str>([]))?;
+
+        assert_eq!(config.bind_addr, SocketAddr::from(([0, 0, 0, 0], 8080)));
+        Ok(())
+    }
+}

@@ -1,0 +1,4 @@
+//! The gateway over HTTP, against the test Redis.
+
+mod health;
+mod helpers;

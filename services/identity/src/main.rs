@@ -1,0 +1,24 @@
+//! The `identity` binary: read the configuration, build the application, serve until SIGINT/SIGTERM.
+
+use anyhow::Context;
+use identity::{Application, Config};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    shop_telemetry::init("identity");
+
+    let config = Config::from_env().context("reading the configuration")?;
+    tracing::info!(
+        bind_addr = %config.bind_addr,
+        database = %config.mongo.database,
+        "starting identity"
+    );
+    let app = Application::build(config)
+        .await
+        .context("building the identity application")?;
+    shop_http::shutdown_on_signals(app.shutdown_token());
+
+    app.run_until_stopped().await.context("running identity")?;
+    tracing::info!("identity stopped");
+    Ok(())
+}

@@ -1,0 +1,23 @@
+//! The endpoints every service has, wired to this service's real dependencies: a smoke test of the
+//! wiring. Their behaviour in detail is tested once, in shop-http.
+
+use shop_testkit::app::{assert_health_contract, assert_readiness, unreachable_mongo};
+
+use crate::helpers::{spawn_app, spawn_app_with, test_config};
+
+#[tokio::test]
+async fn serves_live_ready_metrics_and_stops_on_shutdown() {
+    assert_health_contract(spawn_app().await, &["redis", "mongodb"]).await;
+}
+
+#[tokio::test]
+async fn ready_is_503_naming_mongodb_when_it_is_unreachable() {
+    let mongo = unreachable_mongo("order_history").await;
+    let app = spawn_app_with(order_history::Config {
+        mongo,
+        ..test_config()
+    })
+    .await;
+
+    assert_readiness(&app, &[("redis", "up"), ("mongodb", "down")]).await;
+}

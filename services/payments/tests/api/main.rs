@@ -1,0 +1,4 @@
+//! The payments service over HTTP, against the test Redis and MongoDB.
+
+mod health;
+mod helpers;
