@@ -48,6 +48,7 @@ fn now_us() -> u64 {
 
 const SINGLE: u64 = 20_000;
 const BULK: u64 = 200_000;
+const ROUNDS: usize = 3;
 const LATENCY_RATE: u64 = 1_000;
 const LATENCY_SECONDS: u64 = 10;
 
@@ -78,32 +79,57 @@ async fn main() -> anyhow::Result<()> {
     let single = rate(SINGLE, started.elapsed());
     println!("publish, one at a time:      {single:>10.0} entries/s  ({SINGLE} entries)");
 
+    // Throughput varies run to run on a small machine: interleave the rounds and report medians.
     let events = ticks(BULK);
-    let started = Instant::now();
-    publisher.publish_batch(&stream("runner"), &events).await?;
-    let pipelined = rate(BULK, started.elapsed());
-    println!("publish, pipelined:          {pipelined:>10.0} entries/s  ({BULK} entries)");
-    publisher.publish_batch(&stream("raw"), &events).await?;
-    publisher
-        .publish_batch(&stream("defaults"), &events)
-        .await?;
-    drop(events);
+    let (mut pipelined, mut raw, mut tuned, mut defaults) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        let [s_raw, s_tuned, s_defaults] =
+            ["raw", "tuned", "defaults"].map(|s| stream(&format!("{s}{round}")));
+        let started = Instant::now();
+        publisher.publish_batch(&s_raw, &events).await?;
+        pipelined.push(rate(BULK, started.elapsed()));
+        publisher.publish_batch(&s_tuned, &events).await?;
+        publisher.publish_batch(&s_defaults, &events).await?;
 
-    let raw = raw_loop(&redis, &stream("raw"), 500).await?;
-    println!("consume, raw XREADGROUP+XACK:{raw:>10.0} entries/s  (COUNT 500)");
-    let tuned = run_to_end(&redis, &stream("runner"), |c| {
-        c.batch_size = 500;
-        c.concurrency = 500;
-    })
-    .await?;
+        raw.push(raw_loop(&redis, &s_raw, 500).await?);
+        tuned.push(
+            run_to_end(&redis, &s_tuned, |c| {
+                c.batch_size = 500;
+                c.concurrency = 500;
+            })
+            .await?,
+        );
+        defaults.push(run_to_end(&redis, &s_defaults, |_| {}).await?);
+        let _: u64 = redis.pool().del(vec![s_raw, s_tuned, s_defaults]).await?;
+    }
+    drop(events);
+    let ratio = |runner: &[f64]| {
+        median(
+            &runner
+                .iter()
+                .zip(&raw)
+                .map(|(r, b)| 100.0 * r / b)
+                .collect::<Vec<_>>(),
+        )
+    };
     println!(
-        "consume, runner:             {tuned:>10.0} entries/s  (batch 500, concurrency 500) = {:.0}% of raw",
-        100.0 * tuned / raw
+        "publish, pipelined:          {}  ({BULK} entries x {ROUNDS})",
+        summary(&pipelined)
     );
-    let defaults = run_to_end(&redis, &stream("defaults"), |_| {}).await?;
     println!(
-        "consume, runner (defaults):  {defaults:>10.0} entries/s  (batch 64, concurrency 32) = {:.0}% of raw",
-        100.0 * defaults / raw
+        "consume, raw XREADGROUP+XACK:{}  (COUNT 500)",
+        summary(&raw)
+    );
+    println!(
+        "consume, runner:             {}  (batch 500, concurrency 500) = {:.0}% of raw",
+        summary(&tuned),
+        ratio(&tuned)
+    );
+    println!(
+        "consume, runner (defaults):  {}  (batch 64, concurrency 32) = {:.0}% of raw",
+        summary(&defaults),
+        ratio(&defaults)
     );
 
     let (p50, p99, max) = latency(&redis, &publisher, &stream("latency")).await?;
@@ -111,12 +137,22 @@ async fn main() -> anyhow::Result<()> {
         "latency XADD->handler at {LATENCY_RATE}/s for {LATENCY_SECONDS}s: p50 {p50:.3} ms, p99 {p99:.3} ms, max {max:.3} ms"
     );
 
-    let keys: Vec<String> = ["single", "runner", "raw", "defaults", "latency"]
-        .iter()
-        .map(|s| stream(s))
-        .collect();
+    let keys: Vec<String> = ["single", "latency"].iter().map(|s| stream(s)).collect();
     let _: u64 = redis.pool().del(keys).await?;
     Ok(())
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted[sorted.len() / 2]
+}
+
+/// `median entries/s [min - max]`.
+fn summary(rates: &[f64]) -> String {
+    let min = rates.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = rates.iter().copied().fold(0.0, f64::max);
+    format!("{:>10.0} entries/s [{min:.0} - {max:.0}]", median(rates))
 }
 
 fn rate(count: u64, elapsed: Duration) -> f64 {
