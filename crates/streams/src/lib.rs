@@ -6,8 +6,10 @@ mod error;
 mod event;
 pub mod events;
 mod metrics;
+mod names;
 mod publisher;
 mod redis;
+mod trace;
 
 pub use consumer::{
     Consumer, ConsumerConfig, Delivery, HandlerError, StartFrom, dead_letter_stream,
@@ -17,5 +19,7 @@ pub use dead_letters::{DEAD_LETTER_FIELDS, replay_dead_letters};
 pub use error::{DecodeError, StreamsError};
 pub use event::{Event, Fields, TYPE_FIELD};
 pub use metrics::{RunnerMetrics, StreamMetrics};
+pub use names::StreamNames;
 pub use publisher::{DEFAULT_MAX_LEN, Publisher};
 pub use redis::{Redis, RedisSettings};
+pub use trace::{TRACEPARENT_FIELD, Traceparent};

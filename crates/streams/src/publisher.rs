@@ -85,6 +85,27 @@ impl Publisher {
         Ok(ids)
     }
 
+    /// Publishes raw entries to their streams in one pipelined round trip, in order; returns one
+    /// result per entry, so a caller (the outbox relay) can tell which were written.
+    pub async fn publish_many(
+        &self,
+        entries: Vec<(String, Fields)>,
+    ) -> Result<Vec<Result<String, StreamsError>>, StreamsError> {
+        let cap = self.cap()?;
+        let pipeline = self.redis.pool().next().pipeline();
+        for (stream, fields) in entries {
+            let () = pipeline
+                .xadd(stream, false, cap.clone(), "*", pairs(fields))
+                .await?;
+        }
+        Ok(pipeline
+            .try_all::<String>()
+            .await
+            .into_iter()
+            .map(|result| result.map_err(StreamsError::from))
+            .collect())
+    }
+
     fn cap(&self) -> Result<XCap, StreamsError> {
         Ok(XCap::try_from(("MAXLEN", "~", self.max_len as i64))?)
     }
