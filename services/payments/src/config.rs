@@ -1,13 +1,19 @@
 //! The service's configuration, read from environment variables in one place.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use secrecy::SecretString;
 use shop_config::{Env, EnvError};
+use shop_domain::Money;
 use shop_mongo::MongoSettings;
+use shop_streams::{ConsumerConfig, StreamNames};
 
 /// The port of `payments` in the shop's port plan.
 pub const DEFAULT_PORT: u16 = 8083;
+
+/// `PAYMENT_MAX_AMOUNT` when unset: 5,000.00 in cents, as in the public API contract.
+pub const DEFAULT_PAYMENT_MAX_AMOUNT: i64 = 500_000;
 
 /// Everything the service reads at startup. Fields are public so tests build one directly.
 #[derive(Debug, Clone)]
@@ -18,6 +24,72 @@ pub struct Config {
     pub redis_url: SecretString,
     /// The `MONGODB_*` variables (see shop-mongo); the database defaults to `payments`.
     pub mongo: MongoSettings,
+    /// The stream names, from `STREAM_PREFIX` (default empty: `ORDERS_STREAM`, `PAYMENTS_STREAM`).
+    pub streams: StreamNames,
+    /// `STREAM_MAX_LEN`, default `shop_streams::DEFAULT_MAX_LEN`: the approximate cap of the payments
+    /// stream this service publishes to.
+    pub stream_max_len: u64,
+    /// `PAYMENT_MAX_AMOUNT` in cents, default 500000: the simulated provider declines larger orders.
+    pub payment_max_amount: Money,
+    /// How the `ORDERS_STREAM` consumer retries and how much it runs at once.
+    pub consumer: ConsumerTuning,
+}
+
+/// The consumer's knobs that deployments (and tests, which need fast retries) change. The defaults
+/// are the streams crate's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsumerTuning {
+    /// `CONSUMER_CONCURRENCY`, default 32: orders charged at once.
+    pub concurrency: usize,
+    /// `CONSUMER_CLAIM_IDLE_MS`, default 30000: the retry delay after a failure, and how long an
+    /// entry of a dead replica waits before another takes it over.
+    pub claim_idle: Duration,
+    /// `CONSUMER_CLAIM_INTERVAL_MS`, default 5000: how often idle entries are looked for.
+    pub claim_interval: Duration,
+    /// `CONSUMER_HANDLER_TIMEOUT_MS`, default 10000: a charge taking longer fails and is retried.
+    /// Must stay below `claim_idle`.
+    pub handler_timeout: Duration,
+    /// `CONSUMER_MAX_DELIVERIES`, default 5: attempts before an order is dead-lettered.
+    pub max_deliveries: u64,
+}
+
+impl Default for ConsumerTuning {
+    fn default() -> Self {
+        let defaults = ConsumerConfig::new("-", "-");
+        Self {
+            concurrency: defaults.concurrency,
+            claim_idle: defaults.claim_idle,
+            claim_interval: defaults.claim_interval,
+            handler_timeout: defaults.handler_timeout,
+            max_deliveries: defaults.max_deliveries,
+        }
+    }
+}
+
+impl ConsumerTuning {
+    /// The runner configuration for `stream` read as `group`, with these knobs.
+    pub fn consumer_config(&self, stream: &str, group: &str) -> ConsumerConfig {
+        ConsumerConfig {
+            concurrency: self.concurrency,
+            claim_idle: self.claim_idle,
+            claim_interval: self.claim_interval,
+            handler_timeout: self.handler_timeout,
+            max_deliveries: self.max_deliveries,
+            ..ConsumerConfig::new(stream, group)
+        }
+    }
+
+    fn from_env(env: &Env) -> Result<Self, EnvError> {
+        let defaults = Self::default();
+        Ok(Self {
+            concurrency: env.or("CONSUMER_CONCURRENCY", defaults.concurrency)?,
+            claim_idle: env.millis_or("CONSUMER_CLAIM_IDLE_MS", defaults.claim_idle)?,
+            claim_interval: env.millis_or("CONSUMER_CLAIM_INTERVAL_MS", defaults.claim_interval)?,
+            handler_timeout: env
+                .millis_or("CONSUMER_HANDLER_TIMEOUT_MS", defaults.handler_timeout)?,
+            max_deliveries: env.or("CONSUMER_MAX_DELIVERIES", defaults.max_deliveries)?,
+        })
+    }
 }
 
 impl Config {
@@ -30,8 +102,22 @@ impl Config {
             bind_addr: env.bind_addr(DEFAULT_PORT)?,
             redis_url: env.redis_url()?,
             mongo: MongoSettings::from_env(env, "payments")?,
+            streams: StreamNames::with_prefix(&env.or("STREAM_PREFIX", String::new())?),
+            stream_max_len: env.or("STREAM_MAX_LEN", shop_streams::DEFAULT_MAX_LEN)?,
+            payment_max_amount: cents(env, "PAYMENT_MAX_AMOUNT", DEFAULT_PAYMENT_MAX_AMOUNT)?,
+            consumer: ConsumerTuning::from_env(env)?,
         })
     }
+}
+
+/// An amount given in cents (not the streams' decimal strings: `PAYMENT_MAX_AMOUNT=500000`).
+fn cents(env: &Env, name: &str, default: i64) -> Result<Money, EnvError> {
+    let minor: i64 = env.or(name, default)?;
+    Money::from_minor(minor).map_err(|error| EnvError::Invalid {
+        name: name.to_owned(),
+        reason: error.to_string(),
+        value: minor.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -44,6 +130,52 @@ mod tests {
 
         assert_eq!(config.bind_addr, SocketAddr::from(([0, 0, 0, 0], 8083)));
         assert_eq!(config.mongo.database, "payments");
+        assert_eq!(config.streams.orders, "ORDERS_STREAM");
+        assert_eq!(config.stream_max_len, shop_streams::DEFAULT_MAX_LEN);
+        assert_eq!(config.payment_max_amount.minor(), 500_000);
+        assert_eq!(config.consumer, ConsumerTuning::default());
+        assert_eq!(config.consumer.max_deliveries, 5);
         Ok(())
+    }
+
+    #[test]
+    fn variables_override_streams_limit_and_consumer_tuning() -> Result<(), EnvError> {
+        let config = Config::from_source(&Env::from_pairs([
+            ("STREAM_PREFIX", "t1:"),
+            ("STREAM_MAX_LEN", "1000"),
+            ("PAYMENT_MAX_AMOUNT", "2500"),
+            ("CONSUMER_CONCURRENCY", "4"),
+            ("CONSUMER_CLAIM_IDLE_MS", "300"),
+            ("CONSUMER_CLAIM_INTERVAL_MS", "50"),
+            ("CONSUMER_HANDLER_TIMEOUT_MS", "250"),
+            ("CONSUMER_MAX_DELIVERIES", "3"),
+        ]))?;
+
+        assert_eq!(config.streams.orders, "t1:ORDERS_STREAM");
+        assert_eq!(config.streams.payments, "t1:PAYMENTS_STREAM");
+        assert_eq!(config.stream_max_len, 1000);
+        assert_eq!(config.payment_max_amount.minor(), 2500);
+        let runner = config.consumer.consumer_config("S", "payments");
+        assert_eq!(runner.concurrency, 4);
+        assert_eq!(runner.claim_idle, Duration::from_millis(300));
+        assert_eq!(runner.claim_interval, Duration::from_millis(50));
+        assert_eq!(runner.handler_timeout, Duration::from_millis(250));
+        assert_eq!(runner.max_deliveries, 3);
+        assert_eq!(runner.group, "payments");
+        Ok(())
+    }
+
+    #[test]
+    fn a_negative_or_malformed_limit_is_an_error_naming_the_variable() {
+        for value in ["-1", "12.50", "lots"] {
+            let env = Env::from_pairs([("PAYMENT_MAX_AMOUNT", value)]);
+
+            let error = Config::from_source(&env).err();
+
+            assert!(
+                matches!(&error, Some(EnvError::Invalid { name, .. }) if name == "PAYMENT_MAX_AMOUNT"),
+                "{value}: {error:?}"
+            );
+        }
     }
 }

@@ -11,6 +11,8 @@ async fn main() -> anyhow::Result<()> {
     tracing::info!(
         bind_addr = %config.bind_addr,
         database = %config.mongo.database,
+        orders_stream = %config.streams.orders,
+        payment_max_amount = %config.payment_max_amount,
         "starting payments"
     );
     let app = Application::build(config)

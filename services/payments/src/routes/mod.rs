@@ -1,5 +1,7 @@
 //! Every HTTP route of the service, merged in one place with the common middleware around them.
 
+mod payments;
+
 use axum::Router;
 use shop_http::{Readiness, health, with_common_layers};
 
@@ -14,6 +16,7 @@ pub fn router(state: AppState) -> Router {
     let router = Router::new()
         .merge(health::router(readiness))
         .merge(state.metrics.router())
+        .merge(payments::router())
         .with_state(state.clone());
     with_common_layers(router, &state.metrics)
 }

@@ -1,5 +1,8 @@
 //! Every HTTP route of the service, merged in one place with the common middleware around them.
 
+mod products;
+mod reservations;
+
 use axum::Router;
 use shop_http::{Readiness, health, with_common_layers};
 
@@ -14,6 +17,8 @@ pub fn router(state: AppState) -> Router {
     let router = Router::new()
         .merge(health::router(readiness))
         .merge(state.metrics.router())
+        .merge(products::router())
+        .merge(reservations::router())
         .with_state(state.clone());
     with_common_layers(router, &state.metrics)
 }

@@ -3,15 +3,20 @@
 
 use shop_testkit::app::{assert_health_contract, assert_readiness, unreachable_mongo};
 
-use crate::helpers::{spawn_app, spawn_app_with, test_config};
+use crate::helpers::{assert_error, new_id, spawn_app_with, test_config};
 
 #[tokio::test]
 async fn serves_live_ready_metrics_and_stops_on_shutdown() {
-    assert_health_contract(spawn_app().await, &["redis", "mongodb"]).await;
+    let app = spawn_app_with(products::Config {
+        seed_catalog: false,
+        ..test_config()
+    })
+    .await;
+    assert_health_contract(app.app, &["redis", "mongodb"]).await;
 }
 
 #[tokio::test]
-async fn ready_is_503_naming_mongodb_when_it_is_unreachable() {
+async fn ready_is_503_naming_mongodb_and_stock_changes_503_when_it_is_unreachable() {
     let mongo = unreachable_mongo("products").await;
     let app = spawn_app_with(products::Config {
         mongo,
@@ -19,5 +24,7 @@ async fn ready_is_503_naming_mongodb_when_it_is_unreachable() {
     })
     .await;
 
-    assert_readiness(&app, &[("redis", "up"), ("mongodb", "down")]).await;
+    assert_readiness(&app.app, &[("redis", "up"), ("mongodb", "down")]).await;
+    let reserve = app.reserve(&new_id(), &[("p-0001", 1)]).await;
+    assert_error(reserve, 503, "unavailable").await;
 }
