@@ -12,8 +12,8 @@ mod redis;
 mod trace;
 
 pub use consumer::{
-    Consumer, ConsumerConfig, Delivery, HandlerError, StartFrom, dead_letter_stream,
-    unique_consumer_name,
+    Consumer, ConsumerConfig, ConsumerTuning, Delivery, HandlerError, StartFrom,
+    dead_letter_stream, unique_consumer_name,
 };
 pub use dead_letters::{DEAD_LETTER_FIELDS, replay_dead_letters};
 pub use error::{DecodeError, StreamsError};

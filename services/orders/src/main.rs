@@ -11,6 +11,8 @@ async fn main() -> anyhow::Result<()> {
     tracing::info!(
         bind_addr = %config.bind_addr,
         database = %config.mongo.database,
+        products_url = %config.products_url,
+        outbox_relay = config.outbox_relay,
         "starting orders"
     );
     let app = Application::build(config)

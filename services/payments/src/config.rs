@@ -1,13 +1,12 @@
 //! The service's configuration, read from environment variables in one place.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use secrecy::SecretString;
 use shop_config::{Env, EnvError};
 use shop_domain::Money;
 use shop_mongo::MongoSettings;
-use shop_streams::{ConsumerConfig, StreamNames};
+use shop_streams::{ConsumerTuning, StreamNames};
 
 /// The port of `payments` in the shop's port plan.
 pub const DEFAULT_PORT: u16 = 8083;
@@ -33,63 +32,6 @@ pub struct Config {
     pub payment_max_amount: Money,
     /// How the `ORDERS_STREAM` consumer retries and how much it runs at once.
     pub consumer: ConsumerTuning,
-}
-
-/// The consumer's knobs that deployments (and tests, which need fast retries) change. The defaults
-/// are the streams crate's.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConsumerTuning {
-    /// `CONSUMER_CONCURRENCY`, default 32: orders charged at once.
-    pub concurrency: usize,
-    /// `CONSUMER_CLAIM_IDLE_MS`, default 30000: the retry delay after a failure, and how long an
-    /// entry of a dead replica waits before another takes it over.
-    pub claim_idle: Duration,
-    /// `CONSUMER_CLAIM_INTERVAL_MS`, default 5000: how often idle entries are looked for.
-    pub claim_interval: Duration,
-    /// `CONSUMER_HANDLER_TIMEOUT_MS`, default 10000: a charge taking longer fails and is retried.
-    /// Must stay below `claim_idle`.
-    pub handler_timeout: Duration,
-    /// `CONSUMER_MAX_DELIVERIES`, default 5: attempts before an order is dead-lettered.
-    pub max_deliveries: u64,
-}
-
-impl Default for ConsumerTuning {
-    fn default() -> Self {
-        let defaults = ConsumerConfig::new("-", "-");
-        Self {
-            concurrency: defaults.concurrency,
-            claim_idle: defaults.claim_idle,
-            claim_interval: defaults.claim_interval,
-            handler_timeout: defaults.handler_timeout,
-            max_deliveries: defaults.max_deliveries,
-        }
-    }
-}
-
-impl ConsumerTuning {
-    /// The runner configuration for `stream` read as `group`, with these knobs.
-    pub fn consumer_config(&self, stream: &str, group: &str) -> ConsumerConfig {
-        ConsumerConfig {
-            concurrency: self.concurrency,
-            claim_idle: self.claim_idle,
-            claim_interval: self.claim_interval,
-            handler_timeout: self.handler_timeout,
-            max_deliveries: self.max_deliveries,
-            ..ConsumerConfig::new(stream, group)
-        }
-    }
-
-    fn from_env(env: &Env) -> Result<Self, EnvError> {
-        let defaults = Self::default();
-        Ok(Self {
-            concurrency: env.or("CONSUMER_CONCURRENCY", defaults.concurrency)?,
-            claim_idle: env.millis_or("CONSUMER_CLAIM_IDLE_MS", defaults.claim_idle)?,
-            claim_interval: env.millis_or("CONSUMER_CLAIM_INTERVAL_MS", defaults.claim_interval)?,
-            handler_timeout: env
-                .millis_or("CONSUMER_HANDLER_TIMEOUT_MS", defaults.handler_timeout)?,
-            max_deliveries: env.or("CONSUMER_MAX_DELIVERIES", defaults.max_deliveries)?,
-        })
-    }
 }
 
 impl Config {
@@ -122,6 +64,8 @@ fn cents(env: &Env, name: &str, default: i64) -> Result<Money, EnvError> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]

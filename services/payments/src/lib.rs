@@ -11,7 +11,7 @@ mod startup;
 mod state;
 mod store;
 
-pub use config::{Config, ConsumerTuning, DEFAULT_PAYMENT_MAX_AMOUNT};
+pub use config::{Config, DEFAULT_PAYMENT_MAX_AMOUNT};
 pub use consumers::GROUP;
 pub use payment::{ChargeError, Charged, Payments};
 pub use provider::{
@@ -19,6 +19,7 @@ pub use provider::{
     SimulatedProvider,
 };
 pub use routes::router;
+pub use shop_streams::ConsumerTuning;
 pub use startup::Application;
 pub use state::AppState;
 pub use store::{COLLECTION, PaymentDocument, PaymentStatus, ProviderRecord};

@@ -6,7 +6,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 use shop_config::{Env, EnvError};
 use shop_mongo::MongoSettings;
-use shop_streams::StreamNames;
+use shop_streams::{ConsumerTuning, StreamNames};
 
 /// The port of `products` in the shop's port plan.
 pub const DEFAULT_PORT: u16 = 8081;
@@ -31,6 +31,8 @@ pub struct Config {
     /// `SEED_CATALOG`, default `true`: load the embedded catalog into MongoDB at startup (only the
     /// products that are missing; existing products and their stock are never touched).
     pub seed_catalog: bool,
+    /// How the `PAYMENTS_STREAM` consumer retries (`CONSUMER_*`, see `shop_streams::ConsumerTuning`).
+    pub consumer: ConsumerTuning,
 }
 
 impl Config {
@@ -46,6 +48,7 @@ impl Config {
             streams: StreamNames::with_prefix(&env.or("STREAM_PREFIX", String::new())?),
             cache_ttl: Duration::from_secs(env.or("CACHE_TTL_SECS", DEFAULT_CACHE_TTL.as_secs())?),
             seed_catalog: env.or("SEED_CATALOG", true)?,
+            consumer: ConsumerTuning::from_env(env)?,
         })
     }
 }

@@ -8,7 +8,7 @@ use anyhow::Context;
 use secrecy::ExposeSecret;
 use shop_domain::events::PaymentProcessed;
 use shop_http::{Metrics, Server};
-use shop_streams::{Consumer, ConsumerConfig, Redis, RedisSettings, StreamMetrics};
+use shop_streams::{Consumer, Redis, RedisSettings, StreamMetrics};
 use tokio_util::sync::CancellationToken;
 
 use crate::cache::Cache;
@@ -56,7 +56,7 @@ impl Application {
         let payments_stream = config.streams.payments.as_str();
         let payments = Consumer::new(
             redis.clone(),
-            ConsumerConfig::new(payments_stream, GROUP),
+            config.consumer.consumer_config(payments_stream, GROUP),
             stream_metrics.runner(payments_stream, GROUP),
         )
         .context("configuring the payments consumer")?;

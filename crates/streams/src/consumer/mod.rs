@@ -4,6 +4,7 @@
 
 mod config;
 pub(crate) mod reply;
+mod tuning;
 mod worker;
 
 use std::marker::PhantomData;
@@ -16,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use config::{ConsumerConfig, StartFrom, dead_letter_stream, unique_consumer_name};
 pub(crate) use reply::RawEntry;
+pub use tuning::ConsumerTuning;
 
 use crate::{Event, Redis, RunnerMetrics, StreamsError};
 use worker::Worker;

@@ -1,5 +1,7 @@
 //! Every HTTP route of the service, merged in one place with the common middleware around them.
 
+mod orders;
+
 use axum::Router;
 use shop_http::{Readiness, health, with_common_layers};
 
@@ -12,6 +14,7 @@ pub fn router(state: AppState) -> Router {
         shop_mongo::readiness_check(state.db.clone()),
     ]);
     let router = Router::new()
+        .merge(orders::router())
         .merge(health::router(readiness))
         .merge(state.metrics.router())
         .with_state(state.clone());

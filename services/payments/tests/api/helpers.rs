@@ -37,10 +37,7 @@ pub fn test_config() -> Config {
         payment_max_amount: money(MAX_AMOUNT),
         consumer: ConsumerTuning {
             concurrency: 8,
-            claim_idle: Duration::from_millis(300),
-            claim_interval: Duration::from_millis(50),
-            handler_timeout: Duration::from_millis(250),
-            max_deliveries: 3,
+            ..ConsumerTuning::fast_retries()
         },
     }
 }

@@ -19,8 +19,10 @@ use tokio::time::Instant;
 use super::{Store, is_duplicate_key};
 use crate::error::{ApiError, Result};
 
-/// How long one append keeps retrying under contention before giving up with `stock_busy`.
-const APPEND_DEADLINE: Duration = Duration::from_secs(5);
+/// How long one append keeps retrying under contention before giving up with `stock_busy`. Kept
+/// below the deadline `orders` gives a reservation call (`PRODUCTS_TIMEOUT_MS`, 4 s), so under heavy
+/// contention the caller hears `stock_busy` instead of timing out on a reservation that may yet land.
+const APPEND_DEADLINE: Duration = Duration::from_secs(3);
 
 /// The longest pause between two attempts; pauses grow from 1 ms up to this, jittered.
 const MAX_BACKOFF_MS: u64 = 32;

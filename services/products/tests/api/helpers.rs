@@ -10,7 +10,7 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use shop_domain::events::PaymentProcessed;
 use shop_domain::{Money, OrderId, OrderStatus, PaymentId, ProductId, UserId};
-use shop_streams::{Publisher, Redis, RedisSettings, StreamNames};
+use shop_streams::{ConsumerTuning, Publisher, Redis, RedisSettings, StreamNames};
 use shop_testkit::app::{LOCAL_ANY_PORT, TestApp};
 
 /// A configuration pointing at the test servers, with a database and streams no other test uses.
@@ -22,6 +22,7 @@ pub fn test_config() -> Config {
         streams: StreamNames::with_prefix(&format!("{}:", shop_testkit::unique_name("s"))),
         cache_ttl: Duration::from_secs(60),
         seed_catalog: true,
+        consumer: ConsumerTuning::fast_retries(),
     }
 }
 

@@ -1,0 +1,95 @@
+//! Persistence over typed collections: `orders` (each order with its embedded outbox entry) and
+//! `idempotency_keys`. Every exactly-once rule here rests on unique inserts (`_id`), the one
+//! primitive that is atomic on MongoDB and on FerretDB alike.
+
+pub mod idempotency;
+pub mod orders;
+
+use std::time::Duration;
+
+use bson::doc;
+use mongodb::error::{Error, ErrorKind, WriteFailure};
+use mongodb::options::IndexOptions;
+use mongodb::{Collection, Database, IndexModel};
+
+pub use idempotency::{Claim, IdempotencyRecord};
+pub use orders::OrderDocument;
+
+/// The collection of orders; the outbox relay drains the entries embedded in it.
+pub const ORDERS: &str = "orders";
+/// One document per (user, `Idempotency-Key`).
+pub const IDEMPOTENCY_KEYS: &str = "idempotency_keys";
+
+/// How long an `Idempotency-Key` is remembered: long enough for any client's retries, short enough
+/// that the collection does not grow forever.
+pub const IDEMPOTENCY_KEY_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// MongoDB's duplicate-key error code.
+const DUPLICATE_KEY: i32 = 11000;
+
+/// The service's collections. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub(crate) orders: Collection<OrderDocument>,
+    pub(crate) keys: Collection<IdempotencyRecord>,
+}
+
+impl Store {
+    pub fn new(db: &Database) -> Self {
+        Self {
+            orders: db.collection(ORDERS),
+            keys: db.collection(IDEMPOTENCY_KEYS),
+        }
+    }
+
+    /// The indexes the queries use. Idempotent; run at startup (retried until MongoDB answers).
+    pub async fn ensure_indexes(&self) -> Result<(), Error> {
+        let history = IndexModel::builder()
+            .keys(doc! { "userId": 1, "createdAt": -1 })
+            .options(
+                IndexOptions::builder()
+                    .name("userId_createdAt".to_owned())
+                    .build(),
+            )
+            .build();
+        self.orders.create_index(history).await?;
+        let expiry = IndexModel::builder()
+            .keys(doc! { "createdAt": 1 })
+            .options(
+                IndexOptions::builder()
+                    .name("createdAt_ttl".to_owned())
+                    .expire_after(IDEMPOTENCY_KEY_TTL)
+                    .build(),
+            )
+            .build();
+        match self.keys.create_index(expiry).await {
+            Err(error) if command_code(&error) == Some(NOT_IMPLEMENTED) => {
+                // FerretDB (the test server) has no TTL indexes: keys are then kept forever, which
+                // only costs space. MongoDB expires them.
+                tracing::warn!(
+                    "TTL indexes are not supported by this server; idempotency keys will not expire"
+                );
+                Ok(())
+            }
+            created => created.map(drop),
+        }
+    }
+}
+
+/// The server's "not implemented" error code (FerretDB answers unsupported options with it).
+const NOT_IMPLEMENTED: i32 = 238;
+
+fn command_code(error: &Error) -> Option<i32> {
+    match &*error.kind {
+        ErrorKind::Command(command) => Some(command.code),
+        _ => None,
+    }
+}
+
+/// Whether `error` is a duplicate key rejection: "someone else inserted this `_id` first".
+pub(crate) fn is_duplicate_key(error: &Error) -> bool {
+    matches!(
+        &*error.kind,
+        ErrorKind::Write(WriteFailure::WriteError(write)) if write.code == DUPLICATE_KEY
+    )
+}
