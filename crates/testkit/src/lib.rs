@@ -2,6 +2,7 @@
 
 pub mod app;
 
+use std::future::Future;
 use std::time::Duration;
 
 /// The hint every "not set" panic carries.
@@ -98,6 +99,34 @@ pub async fn mongo_database(prefix: &str) -> mongodb::Database {
         Err(err) => panic!("cannot create a MongoDB client for MONGODB_URI: {err}"),
     };
     client.database(&unique_name(prefix))
+}
+
+/// How long [`eventually`] waits before failing the test: generous, because the suite shares two
+/// cores with everything else; a passing check returns as soon as it holds.
+pub const PATIENCE: Duration = Duration::from_secs(15);
+
+/// Polls `check` every 50 ms until it returns `Some`, for at most [`PATIENCE`]: how tests wait for
+/// asynchronous effects (a stream entry handled, an order settled) without fixed sleeps.
+///
+/// # Panics
+///
+/// When `check` has not returned `Some` in time; the message names `what`.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {PATIENCE:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[cfg(test)]

@@ -1,9 +1,7 @@
 //! `spawn_app()` for the health tests, and `Harness`: a test's own streams and database, a way to
 //! publish orders onto them, and readers of what the service wrote back.
 
-use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use bson::{Document, doc};
 use fred::prelude::StreamsInterface;
@@ -21,9 +19,6 @@ use shop_testkit::app::{LOCAL_ANY_PORT, TestApp};
 
 /// The limit every test runs with: 1,000.00.
 pub const MAX_AMOUNT: i64 = 100_000;
-
-/// How long an asynchronous effect may take before a test fails.
-const DEADLINE: Duration = Duration::from_secs(15);
 
 /// A configuration pointing at the test servers, with a database and streams no other test uses
 /// and retries fast enough for a test (a failed charge is retried after 300 ms).
@@ -74,21 +69,7 @@ pub fn order(cents: i64) -> OrderCreated {
     }
 }
 
-/// Polls `check` until it returns `Some`, failing the test after [`DEADLINE`].
-pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
+pub use shop_testkit::eventually;
 
 /// One test's world: its configuration (streams, database) and connections to look at both.
 #[derive(Debug)]

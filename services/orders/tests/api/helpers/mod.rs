@@ -4,18 +4,12 @@
 mod orders_app;
 mod products_app;
 
-use std::future::Future;
-use std::time::Duration;
-
 use reqwest::Response;
 use serde_json::{Value, json};
 use shop_streams::StreamNames;
 
 pub use orders_app::{TestOrders, spawn_app, spawn_app_with, test_config};
 pub use products_app::{Product, TestProducts, fixture};
-
-/// How long `eventually` waits before failing the test.
-const PATIENCE: Duration = Duration::from_secs(15);
 
 /// Both services, wired to each other and to one set of streams.
 #[derive(Debug)]
@@ -78,21 +72,4 @@ pub async fn assert_error(response: Response, status: u16, code: &str) -> String
     message.to_owned()
 }
 
-/// Polls `check` every 50 ms until it returns `Some`, for at most 15 s.
-pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+pub use shop_testkit::eventually;
