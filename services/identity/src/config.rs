@@ -1,10 +1,12 @@
 //! The service's configuration, read from environment variables in one place.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use secrecy::SecretString;
 use shop_config::{Env, EnvError};
 use shop_mongo::MongoSettings;
+use shop_streams::{ConsumerTuning, StreamNames};
 
 /// The port of `identity` in the shop's port plan.
 pub const DEFAULT_PORT: u16 = 8085;
@@ -18,6 +20,18 @@ pub struct Config {
     pub redis_url: SecretString,
     /// The `MONGODB_*` variables (see shop-mongo); the database defaults to `identity`.
     pub mongo: MongoSettings,
+    /// The stream names, from `STREAM_PREFIX` (default empty: `IDENTITY_STREAM`, `ORDERS_STREAM`).
+    pub streams: StreamNames,
+    /// `STREAM_MAX_LEN`, default `shop_streams::DEFAULT_MAX_LEN`: the approximate cap of
+    /// `IDENTITY_STREAM` when a login is published to it.
+    pub stream_max_len: u64,
+    /// `SESSION_TTL_SECS`, default 86400: the fixed lifetime of a session (see shop-sessions).
+    pub session_ttl: Duration,
+    /// `SESSION_PREFIX`, default empty: prepended to session keys; the gateway must use the same.
+    pub session_prefix: String,
+    /// How the `IDENTITY_STREAM` and `ORDERS_STREAM` consumers retry (`CONSUMER_*`). A checkout
+    /// whose login has not been recorded yet waits for it through these retries.
+    pub consumer: ConsumerTuning,
 }
 
 impl Config {
@@ -30,6 +44,11 @@ impl Config {
             bind_addr: env.bind_addr(DEFAULT_PORT)?,
             redis_url: env.redis_url()?,
             mongo: MongoSettings::from_env(env, "identity")?,
+            streams: StreamNames::with_prefix(&env.or("STREAM_PREFIX", String::new())?),
+            stream_max_len: env.or("STREAM_MAX_LEN", shop_streams::DEFAULT_MAX_LEN)?,
+            session_ttl: shop_sessions::ttl_from_env(env)?,
+            session_prefix: shop_sessions::key_prefix_from_env(env)?,
+            consumer: ConsumerTuning::from_env(env)?,
         })
     }
 }
@@ -44,6 +63,49 @@ mod tests {
 
         assert_eq!(config.bind_addr, SocketAddr::from(([0, 0, 0, 0], 8085)));
         assert_eq!(config.mongo.database, "identity");
+        assert_eq!(config.streams.identity, "IDENTITY_STREAM");
+        assert_eq!(config.streams.orders, "ORDERS_STREAM");
+        assert_eq!(config.stream_max_len, shop_streams::DEFAULT_MAX_LEN);
+        assert_eq!(config.session_ttl, Duration::from_secs(86_400));
+        assert_eq!(config.session_prefix, "");
+        assert_eq!(config.consumer, ConsumerTuning::default());
         Ok(())
+    }
+
+    #[test]
+    fn variables_override_the_defaults() -> Result<(), EnvError> {
+        let config = Config::from_source(&Env::from_pairs([
+            ("STREAM_PREFIX", "t1:"),
+            ("STREAM_MAX_LEN", "1000"),
+            ("SESSION_TTL_SECS", "3600"),
+            ("SESSION_PREFIX", "t1:"),
+            ("CONSUMER_CLAIM_IDLE_MS", "300"),
+            ("CONSUMER_MAX_DELIVERIES", "3"),
+        ]))?;
+
+        assert_eq!(config.streams.identity, "t1:IDENTITY_STREAM");
+        assert_eq!(config.streams.orders, "t1:ORDERS_STREAM");
+        assert_eq!(config.stream_max_len, 1000);
+        assert_eq!(config.session_ttl, Duration::from_secs(3600));
+        assert_eq!(config.session_prefix, "t1:");
+        assert_eq!(config.consumer.claim_idle, Duration::from_millis(300));
+        assert_eq!(config.consumer.max_deliveries, 3);
+        Ok(())
+    }
+
+    #[test]
+    fn a_malformed_value_is_an_error_naming_the_variable() {
+        for (name, value) in [
+            ("SESSION_TTL_SECS", "0"),
+            ("SESSION_TTL_SECS", "1d"),
+            ("STREAM_MAX_LEN", "lots"),
+        ] {
+            let error = Config::from_source(&Env::from_pairs([(name, value)])).err();
+
+            assert!(
+                matches!(&error, Some(EnvError::Invalid { name: got, .. }) if got == name),
+                "{name}={value}: {error:?}"
+            );
+        }
     }
 }

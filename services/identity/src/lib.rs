@@ -1,11 +1,27 @@
 #![doc = include_str!("../README.md")]
 
-mod config;
+pub mod accounts;
+pub mod config;
+pub mod consumers;
+pub mod digital_identity;
+mod error;
+mod extract;
+mod metrics;
+pub mod passwords;
+pub mod registration;
 mod routes;
+pub mod score;
 mod startup;
 mod state;
+pub mod store;
 
 pub use config::Config;
+pub use consumers::GROUP;
+pub use error::ApiError;
+pub use extract::{FORWARDED_FOR_HEADER, USER_ID_HEADER};
+pub use metrics::{IdentityMetrics, LoginOutcome};
 pub use routes::router;
+pub use shop_streams::ConsumerTuning;
 pub use startup::Application;
 pub use state::AppState;
+pub use store::{IdentityRecord, RecordKind};

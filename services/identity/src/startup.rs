@@ -1,18 +1,32 @@
-//! Building the application (listener, connections, state) and running it until shutdown.
+//! Building the application (listener, connections, state, background tasks) and running it until
+//! shutdown.
+
+use std::time::Duration;
 
 use anyhow::Context;
 use secrecy::ExposeSecret;
 use shop_http::{Metrics, Server};
-use shop_streams::{Redis, RedisSettings};
+use shop_sessions::SessionStore;
+use shop_streams::{Publisher, Redis, RedisSettings, StreamMetrics};
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::accounts::Accounts;
+use crate::consumers::Consumers;
+use crate::metrics::IdentityMetrics;
+use crate::passwords::Passwords;
+use crate::store::Store;
 use crate::{AppState, Config, router};
 
-/// A built application: bound to its port, connected, not yet serving.
+/// Pause between attempts to create the indexes while MongoDB is unreachable.
+const INDEX_RETRY: Duration = Duration::from_secs(1);
+
+/// A built application: bound to its port, connected, not yet serving or consuming.
 #[derive(Debug)]
 pub struct Application {
     server: Server,
     state: AppState,
+    consumers: Consumers,
 }
 
 impl Application {
@@ -21,18 +35,49 @@ impl Application {
     /// instead of crash-looping.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let server = Server::bind(config.bind_addr).await?;
-        let state = AppState {
-            redis: Redis::connect(RedisSettings::new(config.redis_url.expose_secret()))
+        let redis = Redis::connect(RedisSettings::new(config.redis_url.expose_secret()))
+            .await
+            .context("connecting to Redis")?;
+        let db = config
+            .mongo
+            .connect("identity")
+            .await
+            .context("configuring MongoDB")?;
+
+        let metrics = Metrics::new();
+        let stream_metrics = StreamMetrics::default();
+        let identity_metrics = IdentityMetrics::default();
+        {
+            let mut registry = metrics.registry();
+            stream_metrics.register(&mut registry);
+            identity_metrics.register(&mut registry);
+        }
+        let consumers = Consumers::new(&redis, &config, &stream_metrics)
+            .context("configuring the consumers")?;
+        let accounts = Accounts {
+            store: Store::new(&db),
+            passwords: Passwords::per_core()
                 .await
-                .context("connecting to Redis")?,
-            db: config
-                .mongo
-                .connect("identity")
-                .await
-                .context("configuring MongoDB")?,
-            metrics: Metrics::new(),
+                .context("preparing password hashing")?,
+            sessions: SessionStore::new(
+                redis.clone(),
+                config.session_prefix.clone(),
+                config.session_ttl,
+            ),
+            publisher: Publisher::new(redis.clone(), config.stream_max_len),
+            identity_stream: config.streams.identity.clone(),
+            metrics: identity_metrics,
         };
-        Ok(Self { server, state })
+        Ok(Self {
+            server,
+            state: AppState {
+                redis,
+                db,
+                metrics,
+                accounts,
+            },
+            consumers,
+        })
     }
 
     /// The port actually bound (the one chosen by the OS when configured as 0).
@@ -45,11 +90,63 @@ impl Application {
         self.server.shutdown_token()
     }
 
-    /// Serves until the shutdown token is cancelled and in-flight requests are done, then closes Redis
-    /// (also when serving failed, so the error is not hidden by a leaked connection).
+    /// Starts the background tasks (indexes, both consumers), serves until the shutdown token is
+    /// cancelled and in-flight requests are done, then waits for the consumers to finish and
+    /// acknowledge their entries and closes Redis (also when serving failed, so the error is not
+    /// hidden by a leaked connection).
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let served = self.server.serve(router(self.state.clone())).await;
-        self.state.redis.quit().await;
+        let Self {
+            server,
+            state,
+            consumers,
+        } = self;
+        let shutdown = server.shutdown_token();
+        let store = state.accounts.store.clone();
+
+        let consume = consumers.run(
+            store.records.clone(),
+            state.accounts.metrics.clone(),
+            shutdown.clone(),
+        );
+        let tasks: Vec<(&str, JoinHandle<()>)> = vec![
+            (
+                "indexes",
+                tokio::spawn(ensure_indexes(store, shutdown.clone())),
+            ),
+            (
+                "consumers",
+                tokio::spawn(async move {
+                    if let Err(error) = consume.await {
+                        tracing::error!(%error, "a consumer stopped");
+                    }
+                }),
+            ),
+        ];
+
+        let served = server.serve(router(state.clone())).await;
+        // Serving may have failed without a shutdown request: stop the tasks either way.
+        shutdown.cancel();
+        for (name, task) in tasks {
+            if let Err(error) = task.await {
+                tracing::error!(%error, task = name, "background task ended abnormally");
+            }
+        }
+        state.redis.quit().await;
         served.context("serving HTTP")
+    }
+}
+
+/// Creates the indexes, retrying while MongoDB is unreachable (the service serves, not ready,
+/// meanwhile; reads work without indexes, only slower, and no uniqueness depends on them).
+async fn ensure_indexes(store: Store, shutdown: CancellationToken) {
+    loop {
+        match store.ensure_indexes().await {
+            Ok(()) => return,
+            Err(error) => tracing::warn!(error = %error, "creating indexes; retrying"),
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(INDEX_RETRY) => {}
+        }
     }
 }

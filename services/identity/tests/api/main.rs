@@ -1,4 +1,8 @@
-//! The identity service over HTTP, against the test Redis and MongoDB.
+//! The identity service over HTTP and its streams, against the test Redis and MongoDB.
 
 mod health;
 mod helpers;
+mod identity_records;
+mod login;
+mod me;
+mod register;

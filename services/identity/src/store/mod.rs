@@ -1,0 +1,71 @@
+//! Persistence: concrete code over the service's collections. Every guarantee that must hold under
+//! concurrency rests on an insert with a unique `_id`, the one write that is atomic on MongoDB and
+//! FerretDB alike.
+
+pub mod records;
+pub mod users;
+
+use mongodb::Database;
+use mongodb::error::{ErrorKind, WriteError, WriteFailure};
+
+pub use records::{IdentityRecord, RecordKind, Records};
+pub use users::{UserDocument, Users};
+
+/// MongoDB's duplicate-key error code (FerretDB returns the same).
+const DUPLICATE_KEY: i32 = 11000;
+
+/// What a unique insert found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    /// This write created the document.
+    New,
+    /// A document with that `_id` was already there; nothing was written.
+    AlreadyExists,
+}
+
+/// Both stores over one database.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub users: Users,
+    pub records: Records,
+}
+
+impl Store {
+    pub fn new(db: &Database) -> Self {
+        Self {
+            users: Users::new(db),
+            records: Records::new(db),
+        }
+    }
+
+    /// The indexes reads need. Uniqueness never depends on them: it is the `_id`'s.
+    pub async fn ensure_indexes(&self) -> Result<(), mongodb::error::Error> {
+        self.users.ensure_indexes().await?;
+        self.records.ensure_indexes().await
+    }
+}
+
+/// Inserts `document`; a duplicate `_id` is an answer, not an error.
+async fn insert_unique<T>(
+    collection: &mongodb::Collection<T>,
+    document: &T,
+) -> Result<Inserted, mongodb::error::Error>
+where
+    T: serde::Serialize + Send + Sync,
+{
+    match collection.insert_one(document).await {
+        Ok(_) => Ok(Inserted::New),
+        Err(error) if is_duplicate_key(&error) => Ok(Inserted::AlreadyExists),
+        Err(error) => Err(error),
+    }
+}
+
+fn is_duplicate_key(error: &mongodb::error::Error) -> bool {
+    matches!(
+        error.kind.as_ref(),
+        ErrorKind::Write(WriteFailure::WriteError(WriteError {
+            code: DUPLICATE_KEY,
+            ..
+        }))
+    )
+}
