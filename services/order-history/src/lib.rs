@@ -1,11 +1,23 @@
 #![doc = include_str!("../README.md")]
 
-mod config;
+pub mod config;
+pub mod consumers;
+mod error;
+mod extract;
+pub mod facts;
+pub mod history;
+pub mod rebuild;
 mod routes;
 mod startup;
 mod state;
+pub mod store;
 
 pub use config::Config;
+pub use error::ApiError;
+pub use extract::USER_ID_HEADER;
+pub use history::{HistoryItem, HistoryPage};
+pub use rebuild::{RebuildError, Rebuilder, Rebuilt};
 pub use routes::router;
+pub use shop_streams::ConsumerTuning;
 pub use startup::Application;
-pub use state::AppState;
+pub use state::{AppState, HistoryMetrics};

@@ -1,5 +1,8 @@
 //! Every HTTP route of the service, merged in one place with the common middleware around them.
 
+mod history;
+mod rebuild;
+
 use axum::Router;
 use shop_http::{Readiness, health, with_common_layers};
 
@@ -12,6 +15,8 @@ pub fn router(state: AppState) -> Router {
         shop_mongo::readiness_check(state.db.clone()),
     ]);
     let router = Router::new()
+        .merge(history::router())
+        .merge(rebuild::router())
         .merge(health::router(readiness))
         .merge(state.metrics.router())
         .with_state(state.clone());
