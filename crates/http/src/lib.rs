@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod caller;
 pub mod error;
 pub mod health;
 pub mod json;
@@ -8,6 +9,7 @@ pub mod metrics;
 pub mod server;
 pub mod shutdown;
 
+pub use caller::{CurrentUser, USER_ID_HEADER};
 pub use error::{ErrorBody, ErrorDetail, error_response};
 pub use health::{Readiness, ReadinessCheck};
 pub use json::ApiJson;

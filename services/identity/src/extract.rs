@@ -1,41 +1,19 @@
-//! Request parts the routes read: the caller (`x-user-id`), the bearer token, and where a login
-//! comes from (address and user agent).
+//! Request parts the routes read besides the caller (`shop_http::CurrentUser`): the bearer token,
+//! and where a login comes from (address and user agent).
 
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::{AUTHORIZATION, USER_AGENT};
 use axum::http::request::Parts;
-use shop_domain::UserId;
 
 use crate::error::ApiError;
-
-/// The header the gateway sets to the authenticated caller's id (dropping any the client sent).
-pub const USER_ID_HEADER: &str = "x-user-id";
 
 /// The header the gateway sets to the client's address (first entry: the original client).
 pub const FORWARDED_FOR_HEADER: &str = "x-forwarded-for";
 
 /// Longest user agent kept; longer ones are cut (they are hashed, but also published and logged).
 const MAX_USER_AGENT_LEN: usize = 512;
-
-/// The caller, from `x-user-id`. Missing or not a valid user id: 401.
-#[derive(Debug, Clone)]
-pub struct CurrentUser(pub UserId);
-
-impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .headers
-            .get(USER_ID_HEADER)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| UserId::parse(value).ok())
-            .map(Self)
-            .ok_or(ApiError::Unauthenticated)
-    }
-}
 
 /// The token of `Authorization: Bearer <token>` (scheme in any case). Missing or another scheme: 401.
 #[derive(Debug, Clone)]

@@ -12,9 +12,6 @@ pub type Result<T, E = ApiError> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// No valid `x-user-id` (the gateway sets it for authenticated callers only).
-    #[error("authentication required")]
-    Unauthenticated,
     /// A query string that does not parse (`page=abc`): 400.
     #[error("{0}")]
     MalformedQuery(String),
@@ -34,7 +31,6 @@ pub enum ApiError {
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
             Self::MalformedQuery(_) => StatusCode::BAD_REQUEST,
             Self::InvalidQuery(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RebuildInProgress(_) => StatusCode::CONFLICT,
@@ -44,7 +40,6 @@ impl ApiError {
 
     pub fn code(&self) -> &'static str {
         match self {
-            Self::Unauthenticated => "unauthenticated",
             Self::MalformedQuery(_) | Self::InvalidQuery(_) => "invalid_query",
             Self::RebuildInProgress(_) => "rebuild_in_progress",
             Self::Database(_) | Self::Internal(_) => "internal",

@@ -3,7 +3,6 @@
 pub mod config;
 pub mod consumers;
 mod error;
-mod extract;
 pub mod facts;
 pub mod history;
 pub mod rebuild;
@@ -14,10 +13,10 @@ pub mod store;
 
 pub use config::Config;
 pub use error::ApiError;
-pub use extract::USER_ID_HEADER;
 pub use history::{HistoryItem, HistoryPage};
 pub use rebuild::{RebuildError, Rebuilder, Rebuilt};
 pub use routes::router;
+pub use shop_http::USER_ID_HEADER;
 pub use shop_streams::ConsumerTuning;
 pub use startup::Application;
 pub use state::{AppState, HistoryMetrics};

@@ -9,9 +9,6 @@ pub type Result<T, E = ApiError> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// No valid `x-user-id` (the gateway sets it for authenticated callers only).
-    #[error("authentication required")]
-    Unauthenticated,
     #[error("{0}")]
     InvalidOrder(String),
     #[error("{0}")]
@@ -46,7 +43,6 @@ pub enum ApiError {
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
             Self::MalformedQuery(_) => StatusCode::BAD_REQUEST,
             Self::InvalidOrder(_) | Self::InvalidIdempotencyKey(_) | Self::InvalidQuery(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
@@ -60,7 +56,6 @@ impl ApiError {
 
     pub fn code(&self) -> &'static str {
         match self {
-            Self::Unauthenticated => "unauthenticated",
             Self::InvalidOrder(_) => "invalid_order",
             Self::InvalidIdempotencyKey(_) => "invalid_idempotency_key",
             Self::MalformedQuery(_) | Self::InvalidQuery(_) => "invalid_query",

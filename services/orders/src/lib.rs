@@ -14,9 +14,10 @@ pub mod store;
 
 pub use config::Config;
 pub use error::ApiError;
-pub use extract::{IDEMPOTENCY_KEY_HEADER, USER_ID_HEADER};
+pub use extract::IDEMPOTENCY_KEY_HEADER;
 pub use order::{Order, OrderPage};
 pub use routes::router;
+pub use shop_http::USER_ID_HEADER;
 pub use shop_streams::ConsumerTuning;
 pub use startup::Application;
 pub use state::{AppState, OrderMetrics};

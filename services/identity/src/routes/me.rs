@@ -7,7 +7,7 @@ use axum::{Json, Router};
 use crate::AppState;
 use crate::accounts::Profile;
 use crate::error::Result;
-use crate::extract::CurrentUser;
+use shop_http::CurrentUser;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/me", get(me))

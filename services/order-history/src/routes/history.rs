@@ -10,8 +10,8 @@ use tracing::instrument;
 
 use crate::AppState;
 use crate::error::{ApiError, Result};
-use crate::extract::CurrentUser;
 use crate::history::{HistoryPage, PageRequest, read_page};
+use shop_http::CurrentUser;
 
 /// Page size when the query names none, and the largest allowed.
 const DEFAULT_PAGE_SIZE: u64 = 20;

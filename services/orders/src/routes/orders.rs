@@ -12,7 +12,9 @@ use tracing::instrument;
 
 use crate::AppState;
 use crate::error::{ApiError, Result};
-use crate::extract::{CurrentUser, IdempotencyKey};
+use shop_http::CurrentUser;
+
+use crate::extract::IdempotencyKey;
 use crate::order::{CreateOrderBody, Order, OrderPage, OrderRequest};
 use crate::place_order::place_order;
 use crate::store::OrderDocument;
