@@ -5,6 +5,7 @@ mod ids;
 mod money;
 mod order;
 mod quantity;
+pub mod time;
 
 pub use ids::{IdError, OrderId, PaymentId, ProductId, UserId};
 pub use money::{CURRENCY, Money, MoneyError};

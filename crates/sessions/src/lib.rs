@@ -50,28 +50,11 @@ pub struct Session {
     pub user_id: UserId,
     /// Names the session in events and logs; unlike the token, it grants nothing.
     pub session_id: String,
-    #[serde(with = "rfc3339_millis")]
+    #[serde(with = "shop_domain::time::rfc3339_millis")]
     pub created_at: DateTime<Utc>,
     /// `created_at` + the TTL; the Redis key expires at the same moment.
-    #[serde(with = "rfc3339_millis")]
+    #[serde(with = "shop_domain::time::rfc3339_millis")]
     pub expires_at: DateTime<Utc>,
-}
-
-/// Times as RFC 3339 with milliseconds and `Z`, the text of every shop API and stream entry.
-mod rfc3339_millis {
-    use chrono::{DateTime, SecondsFormat, Utc};
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(time: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&time.to_rfc3339_opts(SecondsFormat::Millis, true))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
-        let text = String::deserialize(d)?;
-        DateTime::parse_from_rfc3339(&text)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(serde::de::Error::custom)
-    }
 }
 
 /// What [`SessionStore::create`] hands out: the token, shown to the client once and never stored,

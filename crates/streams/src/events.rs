@@ -1,7 +1,7 @@
 //! The wire format of the shop's events: field names and encodings shared with the reference
 //! tutorial (`orderAmount` as a decimal string, `products` as a JSON array, RFC 3339 times).
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shop_domain::events::{OrderCreated, OrderLine, PaymentProcessed, UserLoggedIn};
 use shop_domain::{Money, OrderStatus, ProductId, Quantity};
@@ -13,7 +13,7 @@ pub const PAYMENTS_STREAM: &str = "PAYMENTS_STREAM";
 pub const IDENTITY_STREAM: &str = "IDENTITY_STREAM";
 
 fn time(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+    shop_domain::time::format_millis(t)
 }
 
 fn parse_time(fields: &Fields, name: &'static str) -> Result<DateTime<Utc>, DecodeError> {

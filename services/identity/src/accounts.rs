@@ -1,7 +1,7 @@
 //! Accounts and sessions: registering, logging in (which announces `UserLoggedIn`), logging out,
 //! and the caller's profile with their identity score.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use shop_domain::UserId;
@@ -37,13 +37,8 @@ pub struct RegisteredUser {
 pub struct LoggedIn {
     pub token: String,
     pub user_id: UserId,
-    #[serde(serialize_with = "rfc3339_millis")]
+    #[serde(serialize_with = "shop_domain::time::rfc3339_millis::serialize")]
     pub expires_at: DateTime<Utc>,
-}
-
-/// Times as RFC 3339 with milliseconds and `Z`, as in every shop API and stream entry.
-fn rfc3339_millis<S: serde::Serializer>(time: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&time.to_rfc3339_opts(SecondsFormat::Millis, true))
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

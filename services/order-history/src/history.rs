@@ -25,10 +25,10 @@ pub struct HistoryItem {
     /// `{productId, qty, productPrice}`, prices in cents.
     pub products: Vec<OrderLine>,
     pub payment_id: Option<PaymentId>,
-    #[serde(with = "rfc3339_millis")]
+    #[serde(with = "shop_domain::time::rfc3339_millis")]
     pub created_at: DateTime<Utc>,
     /// When the payment was decided; the creation time while there is none.
-    #[serde(with = "rfc3339_millis")]
+    #[serde(with = "shop_domain::time::rfc3339_millis")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -143,23 +143,6 @@ fn merge(order: OrderFact, payment: Option<PaymentFact>) -> Result<HistoryItem, 
         created_at,
         updated_at,
     })
-}
-
-/// Times as RFC 3339 with milliseconds and `Z`, the same text the stream entries carry.
-mod rfc3339_millis {
-    use chrono::{DateTime, SecondsFormat, Utc};
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(time: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&time.to_rfc3339_opts(SecondsFormat::Millis, true))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
-        let text = String::deserialize(d)?;
-        DateTime::parse_from_rfc3339(&text)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(serde::de::Error::custom)
-    }
 }
 
 #[cfg(test)]

@@ -107,9 +107,9 @@ pub struct Order {
     pub currency: String,
     pub products: Vec<PricedLine>,
     pub payment_id: Option<PaymentId>,
-    #[serde(with = "rfc3339_millis")]
+    #[serde(with = "shop_domain::time::rfc3339_millis")]
     pub created_at: DateTime<Utc>,
-    #[serde(with = "rfc3339_millis")]
+    #[serde(with = "shop_domain::time::rfc3339_millis")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -121,23 +121,6 @@ pub struct OrderPage {
     pub total: u64,
     pub page: u64,
     pub page_size: u64,
-}
-
-/// Times as RFC 3339 with milliseconds and `Z`, the same text the stream entries carry.
-mod rfc3339_millis {
-    use chrono::{DateTime, SecondsFormat, Utc};
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(time: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&time.to_rfc3339_opts(SecondsFormat::Millis, true))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
-        let text = String::deserialize(d)?;
-        DateTime::parse_from_rfc3339(&text)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(serde::de::Error::custom)
-    }
 }
 
 #[cfg(test)]

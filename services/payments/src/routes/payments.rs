@@ -4,9 +4,9 @@
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::get;
-use chrono::SecondsFormat;
 use serde::Serialize;
 use shop_domain::OrderId;
+use shop_domain::time::format_millis;
 use shop_http::ApiJson;
 
 use crate::AppState;
@@ -41,10 +41,7 @@ impl From<PaymentDocument> for PaymentView {
             currency: payment.currency,
             status: payment.status.as_str(),
             reason: payment.reason,
-            created_at: payment
-                .created_at
-                .to_chrono()
-                .to_rfc3339_opts(SecondsFormat::Millis, true),
+            created_at: format_millis(&payment.created_at.to_chrono()),
         }
     }
 }
