@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use bson::{Document, doc};
-use fred::prelude::StreamsInterface;
 use mongodb::Database;
 use reqwest::Url;
 use secrecy::SecretString;
@@ -227,15 +226,11 @@ impl Shop {
     ///
     /// When Redis cannot be read.
     pub async fn entries(&self, stream: &str) -> Vec<Fields> {
-        let entries: Vec<(String, Vec<(String, String)>)> = self
-            .redis
-            .pool()
-            .xrange(stream, "-", "+", None)
+        shop_streams::read_all(&self.redis, stream)
             .await
-            .unwrap_or_else(|error| panic!("XRANGE {stream}: {error}"));
-        entries
+            .unwrap_or_else(|error| panic!("XRANGE {stream}: {error}"))
             .into_iter()
-            .map(|(_, fields)| fields.into_iter().collect())
+            .map(|(_, fields)| fields)
             .collect()
     }
 }

@@ -8,6 +8,7 @@ pub mod events;
 mod metrics;
 mod names;
 mod publisher;
+mod range;
 mod redis;
 mod trace;
 
@@ -21,5 +22,6 @@ pub use event::{Event, Fields, TYPE_FIELD};
 pub use metrics::{RunnerMetrics, StreamMetrics};
 pub use names::StreamNames;
 pub use publisher::{DEFAULT_MAX_LEN, Publisher};
+pub use range::{read_all, read_page};
 pub use redis::{Redis, RedisSettings};
 pub use trace::{TRACEPARENT_FIELD, Traceparent};

@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use bson::{Document, doc};
-use fred::prelude::StreamsInterface;
 use identity::{Application, Config, ConsumerTuning, IdentityRecord};
 use mongodb::Collection;
 use reqwest::Response;
@@ -234,15 +233,11 @@ impl TestIdentity {
     /// Every entry of the test's identity stream.
     pub async fn identity_entries(&self) -> Vec<Fields> {
         let stream = &self.config.streams.identity;
-        let entries: Vec<(String, Vec<(String, String)>)> = self
-            .redis
-            .pool()
-            .xrange(stream, "-", "+", None)
+        shop_streams::read_all(&self.redis, stream)
             .await
-            .unwrap_or_else(|error| panic!("XRANGE {stream}: {error}"));
-        entries
+            .unwrap_or_else(|error| panic!("XRANGE {stream}: {error}"))
             .into_iter()
-            .map(|(_, fields)| fields.into_iter().collect())
+            .map(|(_, fields)| fields)
             .collect()
     }
 

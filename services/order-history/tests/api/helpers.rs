@@ -5,7 +5,6 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SubsecRound, Utc};
-use fred::prelude::StreamsInterface;
 use mongodb::Database;
 use order_history::store::Store;
 use order_history::{Application, Config, ConsumerTuning, HistoryItem, HistoryPage};
@@ -262,15 +261,11 @@ impl TestHistory {
 
     /// Every entry of `stream`, oldest first.
     pub async fn stream_entries(&self, stream: &str) -> Vec<Fields> {
-        let entries: Vec<(String, Vec<(String, String)>)> = self
-            .redis
-            .pool()
-            .xrange(stream, "-", "+", None)
+        shop_streams::read_all(&self.redis, stream)
             .await
-            .unwrap_or_else(|error| panic!("XRANGE {stream}: {error}"));
-        entries
+            .unwrap_or_else(|error| panic!("XRANGE {stream}: {error}"))
             .into_iter()
-            .map(|(_, fields)| fields.into_iter().collect())
+            .map(|(_, fields)| fields)
             .collect()
     }
 

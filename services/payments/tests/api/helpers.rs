@@ -171,15 +171,11 @@ impl Harness {
     }
 
     pub async fn entries(&self, stream: &str) -> Vec<Fields> {
-        let entries: Vec<(String, Vec<(String, String)>)> = self
-            .redis
-            .pool()
-            .xrange(stream, "-", "+", None)
+        shop_streams::read_all(&self.redis, stream)
             .await
-            .unwrap_or_else(|error| panic!("XRANGE {stream}: {error}"));
-        entries
+            .unwrap_or_else(|error| panic!("XRANGE {stream}: {error}"))
             .into_iter()
-            .map(|(_, fields)| fields.into_iter().collect())
+            .map(|(_, fields)| fields)
             .collect()
     }
 

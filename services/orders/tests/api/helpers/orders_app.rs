@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use bson::{Document, doc};
-use fred::prelude::StreamsInterface;
 use orders::{Application, Config, ConsumerTuning, IDEMPOTENCY_KEY_HEADER, Order, USER_ID_HEADER};
 use reqwest::{Response, Url};
 use secrecy::SecretString;
@@ -176,15 +175,11 @@ impl TestOrders {
     }
 
     pub async fn entries(&self, stream: &str) -> Vec<Fields> {
-        let entries: Vec<(String, Vec<(String, String)>)> = self
-            .redis
-            .pool()
-            .xrange(stream, "-", "+", None)
+        shop_streams::read_all(&self.redis, stream)
             .await
-            .unwrap_or_else(|error| panic!("XRANGE {stream}: {error}"));
-        entries
+            .unwrap_or_else(|error| panic!("XRANGE {stream}: {error}"))
             .into_iter()
-            .map(|(_, fields)| fields.into_iter().collect())
+            .map(|(_, fields)| fields)
             .collect()
     }
 
