@@ -21,9 +21,10 @@ FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates tini \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --no-create-home shop
+ && groupadd --system --gid 10001 shop \
+ && useradd --system --uid 10001 --gid 10001 --no-create-home shop
 COPY --from=builder /app/target/release/gateway /app/target/release/products /app/target/release/orders \
      /app/target/release/payments /app/target/release/order-history /app/target/release/identity /usr/local/bin/
-USER 10001
+USER 10001:10001
 ENV LOG_FORMAT=json
 ENTRYPOINT ["/usr/bin/tini", "--"]

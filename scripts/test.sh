@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/test.sh: THE test command. Starts a private Redis and a MongoDB-compatible
 # server (see docs/testing.md), runs `cargo test --workspace --all-targets` against
-# them, stops them, and exits with cargo's exit code.
+# them, stops them, and exits with cargo's exit code. A whole-suite run first
+# validates the deployment descriptors (scripts/validate-deploy.sh).
 #
 #   scripts/test.sh                     # the whole workspace
 #   scripts/test.sh -p shop-streams     # one crate (drops --workspace)
@@ -45,6 +46,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# The deployment descriptors (deploy/, docker-compose.yml), once per whole-suite run: not when
+# the run is narrowed to a crate or a target. Its failure fails the run.
+if ((${#scope[@]} > 0 && ${#targets[@]} > 0)) && [[ ${SHOP_SKIP_DEPLOY_VALIDATION:-} != 1 ]]; then
+  scripts/validate-deploy.sh
+fi
 
 infra_up
 echo "test.sh: tests run against $(infra_summary)"

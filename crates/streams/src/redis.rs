@@ -108,3 +108,18 @@ fn builder(
     }
     builder
 }
+
+#[cfg(test)]
+mod tests {
+    use fred::types::config::Config;
+
+    #[test]
+    fn rediss_urls_turn_tls_on_for_managed_redis() -> Result<(), fred::error::Error> {
+        let managed = Config::from_url("rediss://:secret@redis.example.com:6380")?;
+        let local = Config::from_url("redis://127.0.0.1:6379")?;
+
+        assert!(managed.tls.is_some(), "rediss:// must connect with TLS");
+        assert!(local.tls.is_none());
+        Ok(())
+    }
+}
