@@ -1,22 +1,31 @@
 #![doc = include_str!("../README.md")]
 
+mod direct;
+mod through_gateway;
+
+use std::net::SocketAddr;
 use std::time::Duration;
 
-use bson::{Document, doc};
 use mongodb::Database;
 use reqwest::Url;
 use secrecy::SecretString;
-use serde_json::{Value, json};
 use shop_domain::Money;
-use shop_streams::{ConsumerTuning, Fields, Redis, RedisSettings, StreamNames};
+use shop_streams::{ConsumerTuning, Redis, RedisSettings, StreamNames};
 use shop_testkit::app::{LOCAL_ANY_PORT, TestApp, mongo_settings};
 
 pub use products::Product;
+pub use through_gateway::{Shopper, json_of};
 
 /// The payment limit the shop runs with in these tests, as in production: 5,000.00.
 pub const PAYMENT_MAX_AMOUNT: i64 = 500_000;
 
-/// `products`, `orders` and `payments` wired together; `payments` can be stopped and started again.
+/// The operators' token of the gateway (`SHOP_ADMIN_TOKEN`).
+pub const ADMIN_TOKEN: &str = "e2e-admin-token-0123456789";
+
+/// The whole shop: `products`, `orders`, `payments`, `identity`, `order-history` and the `gateway`
+/// in front of them, wired together on one stream prefix and one session prefix. `payments` can be
+/// stopped and started again (on the same port, so the gateway still finds it); `order-history` can
+/// be stopped.
 #[derive(Debug)]
 pub struct Shop {
     pub streams: StreamNames,
@@ -26,17 +35,22 @@ pub struct Shop {
     payments_config: payments::Config,
     /// The payments database, to count payments per order.
     pub payments_db: Database,
+    pub identity: TestApp,
+    order_history: Option<TestApp>,
+    /// The only public entry point, as a client sees the shop.
+    pub gateway: TestApp,
     pub redis: Redis,
 }
 
 impl Shop {
-    /// Starts the three services with exactly `fixtures` in the catalog.
+    /// Starts the six services with exactly `fixtures` in the catalog.
     ///
     /// # Panics
     ///
     /// When a service cannot be built (the test servers are unreachable).
     pub async fn start(fixtures: &[Product]) -> Self {
-        let streams = StreamNames::with_prefix(&format!("{}:", shop_testkit::unique_name("e2e")));
+        let prefix = format!("{}:", shop_testkit::unique_name("e2e"));
+        let streams = StreamNames::with_prefix(&prefix);
         let redis = Redis::connect(RedisSettings::new(shop_testkit::redis_url()))
             .await
             .unwrap_or_else(|error| panic!("connecting to the test Redis: {error}"));
@@ -65,12 +79,39 @@ impl Shop {
                 mongo: mongo_settings("e2e_orders"),
                 streams: streams.clone(),
                 stream_max_len: 100_000,
-                products_url: Url::parse(&products.address)
-                    .unwrap_or_else(|error| panic!("{error}")),
+                products_url: url(&products),
                 // Generous: the suite runs many servers at once on a small machine.
                 products_timeout: Duration::from_secs(10),
                 outbox_relay: true,
                 consumer: ConsumerTuning::default(),
+            })
+            .await,
+            |app| (app.port(), app.shutdown_token(), app.run_until_stopped()),
+        );
+
+        let identity = spawn(
+            identity::Application::build(identity::Config {
+                bind_addr: LOCAL_ANY_PORT,
+                redis_url: redis_url(),
+                mongo: mongo_settings("e2e_identity"),
+                streams: streams.clone(),
+                stream_max_len: 100_000,
+                session_ttl: Duration::from_secs(3600),
+                session_prefix: prefix.clone(),
+                consumer: ConsumerTuning::default(),
+            })
+            .await,
+            |app| (app.port(), app.shutdown_token(), app.run_until_stopped()),
+        );
+
+        let order_history = spawn(
+            order_history::Application::build(order_history::Config {
+                bind_addr: LOCAL_ANY_PORT,
+                redis_url: redis_url(),
+                mongo: mongo_settings("e2e_order_history"),
+                streams: streams.clone(),
+                consumer: ConsumerTuning::default(),
+                rebuild_timeout: Duration::from_secs(60),
             })
             .await,
             |app| (app.port(), app.shutdown_token(), app.run_until_stopped()),
@@ -86,20 +127,54 @@ impl Shop {
             consumer: ConsumerTuning::default(),
         };
         let payments_db = connect(&payments_config.mongo).await;
-        let mut shop = Self {
+        let payments = spawn(
+            payments::Application::build(payments_config.clone()).await,
+            |app| (app.port(), app.shutdown_token(), app.run_until_stopped()),
+        );
+
+        let gateway = spawn(
+            gateway::Application::build(gateway::Config {
+                upstreams: gateway::UpstreamUrls {
+                    identity: url(&identity),
+                    products: url(&products),
+                    orders: url(&orders),
+                    payments: url(&payments),
+                    order_history: url(&order_history),
+                },
+                // Above orders' products timeout: a slow reservation is orders' answer to give.
+                upstream_timeout: Duration::from_secs(15),
+                // Tests poll through the gateway; a limit would only make them flaky.
+                rate_limit: None,
+                admin_token: SecretString::from(ADMIN_TOKEN),
+                session_prefix: prefix,
+                streams: streams.clone(),
+                stream_max_len: 100_000,
+                ..gateway_defaults()
+            })
+            .await,
+            |app| (app.port(), app.shutdown_token(), app.run_until_stopped()),
+        );
+
+        // A restarted payments binds the port it had: the gateway's PAYMENTS_URL stays right.
+        let payments_config = payments::Config {
+            bind_addr: SocketAddr::new(LOCAL_ANY_PORT.ip(), port(&payments)),
+            ..payments_config
+        };
+        Self {
             streams,
             products,
             orders,
-            payments: None,
+            payments: Some(payments),
             payments_config,
             payments_db,
+            identity,
+            order_history: Some(order_history),
+            gateway,
             redis,
-        };
-        shop.start_payments().await;
-        shop
+        }
     }
 
-    /// Starts `payments` (again) on the same database and streams: a restarted deployment.
+    /// Starts `payments` again on the same database, streams and port: a restarted deployment.
     ///
     /// # Panics
     ///
@@ -118,120 +193,16 @@ impl Shop {
     ///
     /// When it is not running or does not stop cleanly.
     pub async fn stop_payments(&mut self) {
-        let payments = self
-            .payments
-            .take()
-            .unwrap_or_else(|| panic!("payments is not running"));
-        payments
-            .stop()
-            .await
-            .unwrap_or_else(|error| panic!("stopping payments: {error:#}"));
+        stop(self.payments.take(), "payments").await;
     }
 
-    /// `POST /api/orders` as `user`; asserts 201 and returns the order.
+    /// Stops `order-history` gracefully, for good.
     ///
     /// # Panics
     ///
-    /// When the order is not created.
-    pub async fn place_order(&self, user: &str, lines: &[(&str, i64)]) -> Value {
-        let lines: Vec<Value> = lines
-            .iter()
-            .map(|(id, qty)| json!({ "productId": id, "qty": qty }))
-            .collect();
-        let response = self
-            .orders
-            .client
-            .post(format!("{}/api/orders", self.orders.address))
-            .header("x-user-id", user)
-            .json(&json!({ "products": lines }))
-            .send()
-            .await
-            .unwrap_or_else(|error| panic!("POST /api/orders: {error}"));
-        let status = response.status();
-        let body: Value = response.json().await.unwrap_or_default();
-        assert_eq!(status, 201, "POST /api/orders: {body}");
-        body
-    }
-
-    /// `GET /api/orders/{id}` as `user`.
-    ///
-    /// # Panics
-    ///
-    /// When the order cannot be read.
-    pub async fn order(&self, user: &str, order_id: &str) -> Value {
-        let response = self
-            .orders
-            .client
-            .get(format!("{}/api/orders/{order_id}", self.orders.address))
-            .header("x-user-id", user)
-            .send()
-            .await
-            .unwrap_or_else(|error| panic!("GET /api/orders/{order_id}: {error}"));
-        assert_eq!(response.status(), 200, "GET /api/orders/{order_id}");
-        response.json().await.unwrap_or_default()
-    }
-
-    /// Waits until the order has left `created`, and returns it.
-    pub async fn settled(&self, user: &str, order_id: &str) -> Value {
-        shop_testkit::eventually(&format!("order {order_id} to settle"), || async {
-            let order = self.order(user, order_id).await;
-            (order["status"] != "created").then_some(order)
-        })
-        .await
-    }
-
-    /// `stockQty` of a product as `GET /api/products/{id}` reports it.
-    ///
-    /// # Panics
-    ///
-    /// When the product cannot be read.
-    pub async fn stock(&self, product_id: &str) -> i64 {
-        let product: Value = self
-            .products
-            .get(&format!("/api/products/{product_id}"))
-            .await
-            .json()
-            .await
-            .unwrap_or_default();
-        product["stockQty"]
-            .as_i64()
-            .unwrap_or_else(|| panic!("no stockQty in {product}"))
-    }
-
-    /// The payment documents stored for `order_id` (`_id` is the order id: one, when all is well).
-    ///
-    /// # Panics
-    ///
-    /// When the payments database cannot be read.
-    pub async fn payments_for(&self, order_id: &str) -> u64 {
-        self.count_payments(doc! { "_id": order_id }).await
-    }
-
-    /// Every payment document stored.
-    pub async fn payments_total(&self) -> u64 {
-        self.count_payments(doc! {}).await
-    }
-
-    async fn count_payments(&self, filter: Document) -> u64 {
-        self.payments_db
-            .collection::<Document>(payments::COLLECTION)
-            .count_documents(filter)
-            .await
-            .unwrap_or_else(|error| panic!("counting payments: {error}"))
-    }
-
-    /// Every entry of `stream`, oldest first.
-    ///
-    /// # Panics
-    ///
-    /// When Redis cannot be read.
-    pub async fn entries(&self, stream: &str) -> Vec<Fields> {
-        shop_streams::read_all(&self.redis, stream)
-            .await
-            .unwrap_or_else(|error| panic!("XRANGE {stream}: {error}"))
-            .into_iter()
-            .map(|(_, fields)| fields)
-            .collect()
+    /// When it is not running or does not stop cleanly.
+    pub async fn stop_order_history(&mut self) {
+        stop(self.order_history.take(), "order-history").await;
     }
 }
 
@@ -255,11 +226,41 @@ fn redis_url() -> SecretString {
     SecretString::from(shop_testkit::redis_url())
 }
 
+/// The gateway's defaults (as with no variables set but the required admin token), on port 0
+/// against the test Redis.
+fn gateway_defaults() -> gateway::Config {
+    let env = shop_config::Env::from_pairs([("SHOP_ADMIN_TOKEN", ADMIN_TOKEN)]);
+    let defaults = gateway::Config::from_source(&env)
+        .unwrap_or_else(|error| panic!("the gateway's defaults: {error}"));
+    gateway::Config {
+        bind_addr: LOCAL_ANY_PORT,
+        redis_url: redis_url(),
+        ..defaults
+    }
+}
+
+fn url(app: &TestApp) -> Url {
+    Url::parse(&app.address).unwrap_or_else(|error| panic!("{}: {error}", app.address))
+}
+
+fn port(app: &TestApp) -> u16 {
+    url(app)
+        .port()
+        .unwrap_or_else(|| panic!("no port in {}", app.address))
+}
+
 async fn connect(settings: &shop_mongo::MongoSettings) -> Database {
     settings
         .connect("shop-e2e")
         .await
         .unwrap_or_else(|error| panic!("configuring MongoDB: {error:#}"))
+}
+
+async fn stop(app: Option<TestApp>, name: &str) {
+    let app = app.unwrap_or_else(|| panic!("{name} is not running"));
+    app.stop()
+        .await
+        .unwrap_or_else(|error| panic!("stopping {name}: {error:#}"));
 }
 
 /// Serves a built application on its port; `parts` splits it into port, shutdown token and future.

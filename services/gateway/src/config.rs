@@ -1,12 +1,33 @@
 //! The gateway's configuration, read from environment variables in one place.
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::time::Duration;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use shop_config::{Env, EnvError};
+use shop_streams::StreamNames;
+
+use crate::upstream::UpstreamUrls;
 
 /// The port of `gateway` in the shop's port plan: the only one published outside.
 pub const DEFAULT_PORT: u16 = 8080;
+
+/// `UPSTREAM_TIMEOUT_MS` when unset: above `orders`' 4 s deadline on `products`, so a slow
+/// reservation is answered by `orders` (with its own error) before the gateway gives up on it.
+pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// `HEALTH_TIMEOUT_MS` when unset: how long `/health` waits for each service's readiness.
+pub const DEFAULT_HEALTH_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// `REBUILD_TIMEOUT_MS` when unset: a rebuild replays whole streams, far longer than a request.
+pub const DEFAULT_REBUILD_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// `BODY_LIMIT_BYTES` when unset: the largest order is 100 lines, a few kilobytes.
+pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
+
+/// An admin token shorter than this is refused: it guards replaying and rebuilding.
+pub const MIN_ADMIN_TOKEN_LEN: usize = 16;
 
 /// Everything the gateway reads at startup. Fields are public so tests build one directly.
 #[derive(Debug, Clone)]
@@ -15,6 +36,50 @@ pub struct Config {
     pub bind_addr: SocketAddr,
     /// `REDIS_URL`, default `redis://127.0.0.1:6379`. Secret: it may carry a password.
     pub redis_url: SecretString,
+    /// `IDENTITY_URL`, `PRODUCTS_URL`, `ORDERS_URL`, `PAYMENTS_URL`, `ORDER_HISTORY_URL`; by
+    /// default the port plan on this machine (`http://127.0.0.1:8081`, ...).
+    pub upstreams: UpstreamUrls,
+    /// `UPSTREAM_TIMEOUT_MS`, default 5000: the deadline of a forwarded request, connecting
+    /// included. Past it the client gets 504 `upstream_timeout`.
+    pub upstream_timeout: Duration,
+    /// `HEALTH_TIMEOUT_MS`, default 1000: the deadline of each readiness probe behind `/health`.
+    pub health_timeout: Duration,
+    /// `REBUILD_TIMEOUT_MS`, default 120000: the deadline of `POST /api/ops/order-history/rebuild`.
+    pub rebuild_timeout: Duration,
+    /// `BODY_LIMIT_BYTES`, default 65536: larger request bodies get 413 `payload_too_large`.
+    pub body_limit: usize,
+    /// `RATE_LIMIT_PER_SECOND` (default 50) and `RATE_LIMIT_BURST` (default 100), per client and
+    /// per gateway replica; `RATE_LIMIT_PER_SECOND=0` turns limiting off (`None`).
+    pub rate_limit: Option<RateLimit>,
+    /// `TRUST_FORWARDED_FOR`, default `false`: take the client's address from the first
+    /// `x-forwarded-for` entry instead of the peer address. Only behind a proxy that sets it.
+    pub trust_forwarded_for: bool,
+    /// `CORS_ALLOWED_ORIGINS`, default `*`: a comma-separated list of origins browsers may call from.
+    pub cors_allowed_origins: AllowedOrigins,
+    /// `SHOP_ADMIN_TOKEN`, required, at least 16 characters: the bearer token of `/api/ops/*`.
+    pub admin_token: SecretString,
+    /// `SESSION_PREFIX`, default empty: the session key prefix; `identity` must use the same.
+    pub session_prefix: String,
+    /// The stream names, from `STREAM_PREFIX` (default empty: `ORDERS_STREAM`, ...).
+    pub streams: StreamNames,
+    /// `STREAM_MAX_LEN`, default `shop_streams::DEFAULT_MAX_LEN`: the cap of a stream that dead
+    /// letters are replayed onto.
+    pub stream_max_len: u64,
+}
+
+/// A token bucket per client: `burst` requests at once, refilled at `per_second`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub per_second: NonZeroU32,
+    pub burst: NonZeroU32,
+}
+
+/// The origins CORS allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowedOrigins {
+    /// `*`: any origin. Safe here because authentication is a bearer token, never a cookie.
+    Any,
+    List(Vec<String>),
 }
 
 impl Config {
@@ -26,19 +91,184 @@ impl Config {
         Ok(Self {
             bind_addr: env.bind_addr(DEFAULT_PORT)?,
             redis_url: env.redis_url()?,
+            upstreams: UpstreamUrls::from_env(env)?,
+            upstream_timeout: env.millis_or("UPSTREAM_TIMEOUT_MS", DEFAULT_UPSTREAM_TIMEOUT)?,
+            health_timeout: env.millis_or("HEALTH_TIMEOUT_MS", DEFAULT_HEALTH_TIMEOUT)?,
+            rebuild_timeout: env.millis_or("REBUILD_TIMEOUT_MS", DEFAULT_REBUILD_TIMEOUT)?,
+            body_limit: env.or("BODY_LIMIT_BYTES", DEFAULT_BODY_LIMIT)?,
+            rate_limit: rate_limit(env)?,
+            trust_forwarded_for: env.or("TRUST_FORWARDED_FOR", false)?,
+            cors_allowed_origins: allowed_origins(env)?,
+            admin_token: admin_token(env)?,
+            session_prefix: shop_sessions::key_prefix_from_env(env)?,
+            streams: StreamNames::with_prefix(&env.or("STREAM_PREFIX", String::new())?),
+            stream_max_len: env.or("STREAM_MAX_LEN", shop_streams::DEFAULT_MAX_LEN)?,
         })
     }
+}
+
+fn rate_limit(env: &Env) -> Result<Option<RateLimit>, EnvError> {
+    let per_second: u32 = env.or("RATE_LIMIT_PER_SECOND", 50)?;
+    let burst: u32 = env.or("RATE_LIMIT_BURST", 100)?;
+    let Some(per_second) = NonZeroU32::new(per_second) else {
+        return Ok(None);
+    };
+    let burst = NonZeroU32::new(burst).ok_or_else(|| EnvError::Invalid {
+        name: "RATE_LIMIT_BURST".to_owned(),
+        value: burst.to_string(),
+        reason: "a bucket of 0 admits no request; set RATE_LIMIT_PER_SECOND=0 to disable"
+            .to_owned(),
+    })?;
+    Ok(Some(RateLimit { per_second, burst }))
+}
+
+fn allowed_origins(env: &Env) -> Result<AllowedOrigins, EnvError> {
+    let raw = env.or("CORS_ALLOWED_ORIGINS", "*".to_owned())?;
+    let origins: Vec<String> = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|origin| !origin.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if origins.iter().any(|origin| origin == "*") {
+        return Ok(AllowedOrigins::Any);
+    }
+    if let Some(bad) = origins.iter().find(|origin| !is_origin(origin)) {
+        return Err(EnvError::Invalid {
+            name: "CORS_ALLOWED_ORIGINS".to_owned(),
+            value: raw.clone(),
+            reason: format!("{bad:?} is not an origin like https://shop.example"),
+        });
+    }
+    Ok(AllowedOrigins::List(origins))
+}
+
+/// `scheme://host[:port]`, nothing more: browsers send exactly that in `Origin`.
+fn is_origin(origin: &str) -> bool {
+    reqwest::Url::parse(origin).is_ok_and(|url| {
+        matches!(url.scheme(), "http" | "https")
+            && url.host_str().is_some()
+            && url.path() == "/"
+            && !origin.ends_with('/')
+    })
+}
+
+fn admin_token(env: &Env) -> Result<SecretString, EnvError> {
+    let token: SecretString = env.required::<String>("SHOP_ADMIN_TOKEN")?.into();
+    if token.expose_secret().chars().count() < MIN_ADMIN_TOKEN_LEN {
+        return Err(EnvError::Invalid {
+            name: "SHOP_ADMIN_TOKEN".to_owned(),
+            value: "<redacted>".to_owned(),
+            reason: format!("must be at least {MIN_ADMIN_TOKEN_LEN} characters"),
+        });
+    }
+    Ok(token)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const TOKEN: (&str, &str) = ("SHOP_ADMIN_TOKEN", "a-long-enough-admin-token");
+
     #[test]
     fn defaults_follow_the_port_plan() -> Result<(), EnvError> {
-        let config = Config::from_source(&Env::from_pairs::<_, &str, &str>([]))?;
+        let config = Config::from_source(&Env::from_pairs([TOKEN]))?;
 
         assert_eq!(config.bind_addr, SocketAddr::from(([0, 0, 0, 0], 8080)));
+        assert_eq!(config.upstreams.identity.as_str(), "http://127.0.0.1:8085/");
+        assert_eq!(config.upstreams.products.as_str(), "http://127.0.0.1:8081/");
+        assert_eq!(config.upstreams.orders.as_str(), "http://127.0.0.1:8082/");
+        assert_eq!(config.upstreams.payments.as_str(), "http://127.0.0.1:8083/");
+        assert_eq!(
+            config.upstreams.order_history.as_str(),
+            "http://127.0.0.1:8084/"
+        );
+        assert_eq!(config.upstream_timeout, Duration::from_secs(5));
+        assert_eq!(config.health_timeout, Duration::from_secs(1));
+        assert_eq!(config.body_limit, 65_536);
+        let limit = config
+            .rate_limit
+            .map(|l| (l.per_second.get(), l.burst.get()));
+        assert_eq!(limit, Some((50, 100)));
+        assert!(!config.trust_forwarded_for);
+        assert_eq!(config.cors_allowed_origins, AllowedOrigins::Any);
+        assert_eq!(config.admin_token.expose_secret(), TOKEN.1);
+        assert_eq!(config.session_prefix, "");
+        assert_eq!(config.streams.orders, "ORDERS_STREAM");
+        assert_eq!(config.stream_max_len, shop_streams::DEFAULT_MAX_LEN);
         Ok(())
+    }
+
+    #[test]
+    fn variables_override_the_defaults() -> Result<(), EnvError> {
+        let config = Config::from_source(&Env::from_pairs([
+            TOKEN,
+            ("ORDERS_URL", "http://orders:8082"),
+            ("UPSTREAM_TIMEOUT_MS", "250"),
+            ("BODY_LIMIT_BYTES", "1024"),
+            ("RATE_LIMIT_PER_SECOND", "0"),
+            ("TRUST_FORWARDED_FOR", "true"),
+            (
+                "CORS_ALLOWED_ORIGINS",
+                "https://shop.example, http://localhost:3000",
+            ),
+            ("SESSION_PREFIX", "staging:"),
+            ("STREAM_PREFIX", "t1:"),
+            ("STREAM_MAX_LEN", "1000"),
+        ]))?;
+
+        assert_eq!(config.upstreams.orders.host_str(), Some("orders"));
+        assert_eq!(config.upstream_timeout, Duration::from_millis(250));
+        assert_eq!(config.body_limit, 1024);
+        assert_eq!(config.rate_limit, None, "0 per second turns limiting off");
+        assert!(config.trust_forwarded_for);
+        assert_eq!(
+            config.cors_allowed_origins,
+            AllowedOrigins::List(vec![
+                "https://shop.example".to_owned(),
+                "http://localhost:3000".to_owned()
+            ])
+        );
+        assert_eq!(config.session_prefix, "staging:");
+        assert_eq!(config.streams.payments, "t1:PAYMENTS_STREAM");
+        assert_eq!(config.stream_max_len, 1000);
+        Ok(())
+    }
+
+    #[test]
+    fn the_gateway_refuses_to_start_without_a_strong_enough_admin_token() {
+        let missing = Config::from_source(&Env::from_pairs::<_, &str, &str>([])).err();
+        let short = Config::from_source(&Env::from_pairs([("SHOP_ADMIN_TOKEN", "admin")])).err();
+
+        assert!(
+            matches!(&missing, Some(EnvError::Missing { name }) if name == "SHOP_ADMIN_TOKEN"),
+            "{missing:?}"
+        );
+        assert!(
+            matches!(&short, Some(EnvError::Invalid { name, value, .. })
+                if name == "SHOP_ADMIN_TOKEN" && value == "<redacted>"),
+            "{short:?}"
+        );
+    }
+
+    #[test]
+    fn a_malformed_value_is_an_error_naming_the_variable() {
+        for (name, value) in [
+            ("PRODUCTS_URL", "products:8081"),
+            ("ORDER_HISTORY_URL", "ftp://order-history"),
+            ("UPSTREAM_TIMEOUT_MS", "5s"),
+            ("RATE_LIMIT_BURST", "0"),
+            ("CORS_ALLOWED_ORIGINS", "shop.example"),
+            ("CORS_ALLOWED_ORIGINS", "https://shop.example/path"),
+            ("TRUST_FORWARDED_FOR", "yes"),
+        ] {
+            let error = Config::from_source(&Env::from_pairs([TOKEN, (name, value)])).err();
+
+            assert!(
+                matches!(&error, Some(EnvError::Invalid { name: got, .. }) if got == name),
+                "{name}={value}: {error:?}"
+            );
+        }
     }
 }

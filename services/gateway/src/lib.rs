@@ -1,11 +1,21 @@
 #![doc = include_str!("../README.md")]
 
-mod config;
-mod routes;
+mod auth;
+mod client;
+pub mod config;
+mod error;
+pub mod openapi;
+pub mod ops;
+mod proxy;
+pub mod routes;
 mod startup;
 mod state;
+pub mod upstream;
 
-pub use config::Config;
+pub use config::{AllowedOrigins, Config, RateLimit};
+pub use error::ApiError;
 pub use routes::router;
+pub use routes::table::{Access, ROUTES, Route, Verb};
 pub use startup::Application;
 pub use state::AppState;
+pub use upstream::{Upstream, UpstreamUrls};

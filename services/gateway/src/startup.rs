@@ -3,9 +3,13 @@
 use anyhow::Context;
 use secrecy::ExposeSecret;
 use shop_http::{Metrics, Server};
+use shop_sessions::SessionStore;
 use shop_streams::{Redis, RedisSettings};
 use tokio_util::sync::CancellationToken;
 
+use crate::auth::AdminToken;
+use crate::client::ClientLimiter;
+use crate::proxy::Proxy;
 use crate::{AppState, Config, router};
 
 /// A built application: bound to its port, connected, not yet serving.
@@ -17,12 +21,36 @@ pub struct Application {
 
 impl Application {
     /// Binds `config.bind_addr` first (a taken port is the cheapest failure), then connects Redis.
+    /// The upstreams are not contacted: the gateway starts, and reports them down on `/health`,
+    /// while they are not up yet.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let server = Server::bind(config.bind_addr).await?;
+        let redis = Redis::connect(RedisSettings::new(config.redis_url.expose_secret()))
+            .await
+            .context("connecting to Redis")?;
+        let proxy = Proxy::new(
+            config.upstreams.clone(),
+            config.upstream_timeout,
+            config.body_limit,
+        )
+        .context("building the upstream HTTP client")?;
         let state = AppState {
-            redis: Redis::connect(RedisSettings::new(config.redis_url.expose_secret()))
-                .await
-                .context("connecting to Redis")?,
+            // The gateway only resolves sessions; the TTL is identity's business when it creates them.
+            sessions: SessionStore::new(
+                redis.clone(),
+                config.session_prefix.clone(),
+                shop_sessions::DEFAULT_TTL,
+            ),
+            redis,
+            proxy,
+            admin: AdminToken::new(&config.admin_token),
+            limiter: config.rate_limit.map(ClientLimiter::new),
+            trust_forwarded_for: config.trust_forwarded_for,
+            cors_allowed_origins: config.cors_allowed_origins,
+            streams: config.streams,
+            stream_max_len: config.stream_max_len,
+            health_timeout: config.health_timeout,
+            rebuild_timeout: config.rebuild_timeout,
             metrics: Metrics::new(),
         };
         Ok(Self { server, state })
@@ -41,8 +69,22 @@ impl Application {
     /// Serves until the shutdown token is cancelled and in-flight requests are done, then closes Redis
     /// (also when serving failed, so the error is not hidden by a leaked connection).
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let served = self.server.serve(router(self.state.clone())).await;
-        self.state.redis.quit().await;
+        let Self { server, state } = self;
+        let shutdown = server.shutdown_token();
+        let forgetting = state
+            .limiter
+            .clone()
+            .map(|limiter| tokio::spawn(limiter.forget_idle_clients(shutdown.clone())));
+
+        let served = server.serve(router(state.clone())).await;
+        // Serving may have failed without a shutdown request: stop the task either way.
+        shutdown.cancel();
+        if let Some(task) = forgetting
+            && let Err(error) = task.await
+        {
+            tracing::error!(%error, "the rate limiter's cleanup task ended abnormally");
+        }
+        state.redis.quit().await;
         served.context("serving HTTP")
     }
 }

@@ -1,12 +1,40 @@
 //! What handlers share: one handle per dependency, all cheap to clone.
 
+use std::time::Duration;
+
 use shop_http::Metrics;
-use shop_streams::Redis;
+use shop_sessions::SessionStore;
+use shop_streams::{Redis, StreamNames};
+
+use crate::auth::AdminToken;
+use crate::client::ClientLimiter;
+use crate::config::AllowedOrigins;
+use crate::proxy::Proxy;
 
 #[derive(Debug, Clone)]
 pub struct AppState {
-    /// The shared, pipelined Redis pool: sessions, rate limits, readiness.
+    /// The shared, pipelined Redis pool: sessions, the operators' stream reports, readiness.
     pub redis: Redis,
+    /// Resolves bearer tokens to sessions (one `GET` per authenticated request).
+    pub sessions: SessionStore,
+    /// The pooled HTTP client of every upstream.
+    pub proxy: Proxy,
+    /// `SHOP_ADMIN_TOKEN`, as a digest.
+    pub admin: AdminToken,
+    /// Per-client token buckets; `None` when rate limiting is off.
+    pub limiter: Option<ClientLimiter>,
+    /// Whether the client's address is the first `x-forwarded-for` entry.
+    pub trust_forwarded_for: bool,
+    /// The origins CORS allows (`CORS_ALLOWED_ORIGINS`).
+    pub cors_allowed_origins: AllowedOrigins,
+    /// The deployment's stream names (`STREAM_PREFIX`), for the operators' endpoints.
+    pub streams: StreamNames,
+    /// The cap of a stream that dead letters are replayed onto.
+    pub stream_max_len: u64,
+    /// The deadline of each readiness probe of `GET /health`.
+    pub health_timeout: Duration,
+    /// The deadline of an order-history rebuild.
+    pub rebuild_timeout: Duration,
     /// This application's registry, served on `/metrics`.
     pub metrics: Metrics,
 }

@@ -78,3 +78,31 @@ async fn replayed_dead_letters_are_delivered_again_and_processed() {
     runner.stop().await;
     t.cleanup().await;
 }
+
+#[tokio::test]
+async fn copies_dead_lettered_by_several_groups_are_replayed_once() {
+    let t = TestStream::new().await;
+    let publisher = Publisher::new(t.redis.clone(), 100_000);
+    // What three groups leave after each dead-lettering the same poison entry, plus another one.
+    for (group, original) in [("a", "1-0"), ("b", "1-0"), ("c", "1-0"), ("a", "2-0")] {
+        let mut fields = shop_streams::Fields::new();
+        fields.push("n", original);
+        fields.push("group", group);
+        fields.push("originalId", original);
+        fields.push("deliveries", "1");
+        fields.push("error", "undecodable");
+        publisher
+            .publish_fields(&t.dlq(), fields)
+            .await
+            .expect("a dead letter");
+    }
+
+    let replayed = replay_dead_letters(&t.redis, &t.stream, 100_000)
+        .await
+        .expect("replay");
+
+    assert_eq!(replayed, 2, "one re-publication per original entry");
+    assert_eq!(t.len(&t.stream).await, 2);
+    assert_eq!(t.len(&t.dlq()).await, 0, "every copy is removed");
+    t.cleanup().await;
+}

@@ -1,11 +1,65 @@
-//! The endpoints every service has, wired to the gateway's real dependency: a smoke test of the
-//! wiring. Their behaviour in detail is tested once, in shop-http.
+//! The endpoints every service has, and `GET /health`, the whole shop's health.
 
+use gateway::{Upstream, UpstreamUrls};
+use serde_json::json;
 use shop_testkit::app::assert_health_contract;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{StandIn, TestGateway, body, closed_url, test_config};
 
 #[tokio::test]
 async fn serves_live_ready_metrics_and_stops_on_shutdown() {
-    assert_health_contract(spawn_app().await, &["redis"]).await;
+    let service = StandIn::echo().await;
+    let gateway = TestGateway::in_front_of(&service).await;
+
+    assert_health_contract(gateway.app, &["redis"]).await;
+}
+
+#[tokio::test]
+async fn health_is_200_when_every_service_is_ready() {
+    let service = StandIn::echo().await;
+    let gateway = TestGateway::in_front_of(&service).await;
+
+    let response = gateway.get("/health").await;
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        body(response).await,
+        json!({
+            "status": "ok",
+            "services": {
+                "identity": "up",
+                "products": "up",
+                "orders": "up",
+                "payments": "up",
+                "order-history": "up",
+            }
+        })
+    );
+}
+
+#[tokio::test]
+async fn health_is_503_naming_each_service_that_is_down_or_not_ready() {
+    let service = StandIn::echo().await;
+    let not_ready = StandIn::not_ready().await;
+    let mut upstreams = UpstreamUrls::all_at(&service.url);
+    *upstreams.get_mut(Upstream::Payments) = closed_url().await;
+    *upstreams.get_mut(Upstream::OrderHistory) = not_ready.url.clone();
+    let gateway = TestGateway::spawn(test_config(upstreams)).await;
+
+    let response = gateway.get("/health").await;
+
+    assert_eq!(response.status(), 503);
+    assert_eq!(
+        body(response).await,
+        json!({
+            "status": "unavailable",
+            "services": {
+                "identity": "up",
+                "products": "up",
+                "orders": "up",
+                "payments": "down",
+                "order-history": "down",
+            }
+        })
+    );
 }

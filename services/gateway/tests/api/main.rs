@@ -1,4 +1,10 @@
-//! The gateway over HTTP, against the test Redis.
+//! The gateway over HTTP, against the test Redis and stand-in services (real HTTP servers on port 0).
 
+mod auth;
+mod failures;
 mod health;
 mod helpers;
+mod limits;
+mod openapi;
+mod ops;
+mod proxy;

@@ -1,0 +1,122 @@
+//! `ApiError`: every answer the gateway makes itself rather than relaying, with the status and error
+//! code each one means on the wire. An upstream's own errors are relayed untouched, never wrapped.
+
+use std::time::Duration;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use shop_http::error_response;
+
+use crate::upstream::Upstream;
+
+pub type Result<T, E = ApiError> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("no route for {0}")]
+    NotFound(String),
+    #[error("{0} is not allowed here")]
+    MethodNotAllowed(String),
+    /// No bearer token, or one that opens no live session (or, on `/api/ops`, not the admin's).
+    #[error("authentication required: send Authorization: Bearer <token>")]
+    Unauthenticated,
+    /// A live user session on an operator endpoint.
+    #[error("this endpoint is for operators")]
+    Forbidden,
+    #[error("the request body exceeds {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("the request body could not be read")]
+    UnreadableBody,
+    #[error("too many requests; retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    /// `/api/ops/dead-letters/{stream}/replay` with a name that is none of the shop's streams.
+    #[error("unknown stream {0:?}; expected ORDERS_STREAM, PAYMENTS_STREAM or IDENTITY_STREAM")]
+    UnknownStream(String),
+    /// The upstream refused the connection or could not be reached.
+    #[error("{} is unavailable", .0.name())]
+    ServiceUnavailable(Upstream),
+    #[error("{} did not answer within {} ms", .upstream.name(), .timeout.as_millis())]
+    UpstreamTimeout {
+        upstream: Upstream,
+        timeout: Duration,
+    },
+    /// The upstream broke the exchange (closed mid-response, sent garbage): logged with the cause.
+    #[error("{} failed to answer", .upstream.name())]
+    BadGateway { upstream: Upstream, cause: String },
+    /// Redis failed while resolving a session or reading streams: logged with the cause.
+    #[error("redis is unavailable")]
+    RedisUnavailable(String),
+    /// Something that should not happen. Logged, opaque 500.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::NotFound(_) | Self::UnknownStream(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnreadableBody => StatusCode::BAD_REQUEST,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::ServiceUnavailable(_) | Self::RedisUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::UpstreamTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+            Self::BadGateway { .. } => StatusCode::BAD_GATEWAY,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed(_) => "method_not_allowed",
+            Self::Unauthenticated => "unauthenticated",
+            Self::Forbidden => "forbidden",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::UnreadableBody => "unreadable_body",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::UnknownStream(_) => "unknown_stream",
+            Self::ServiceUnavailable(_) | Self::RedisUnavailable(_) => "service_unavailable",
+            Self::UpstreamTimeout { .. } => "upstream_timeout",
+            Self::BadGateway { .. } => "bad_gateway",
+            Self::Internal(_) => "internal",
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match &self {
+            Self::ServiceUnavailable(upstream) => {
+                tracing::warn!(upstream = upstream.name(), "upstream unreachable");
+            }
+            Self::UpstreamTimeout { upstream, .. } => {
+                tracing::warn!(upstream = upstream.name(), "upstream timed out");
+            }
+            Self::BadGateway { upstream, cause } => {
+                tracing::error!(upstream = upstream.name(), %cause, "upstream exchange failed");
+            }
+            Self::RedisUnavailable(cause) => tracing::error!(%cause, "redis failed"),
+            Self::Internal(reason) => {
+                tracing::error!(%reason, "request failed");
+                return error_response(
+                    self.status(),
+                    self.code(),
+                    "internal error; it has been logged",
+                );
+            }
+            _ => {}
+        }
+        let mut response = error_response(self.status(), self.code(), self.to_string());
+        if let Self::RateLimited { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+        response
+    }
+}

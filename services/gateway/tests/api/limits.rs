@@ -1,0 +1,128 @@
+//! Per-client rate limiting and CORS.
+
+use std::num::NonZeroU32;
+
+use gateway::{AllowedOrigins, RateLimit, UpstreamUrls};
+use reqwest::Method;
+
+use crate::helpers::{StandIn, TestGateway, assert_error, send, test_config};
+
+fn non_zero(n: u32) -> NonZeroU32 {
+    NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
+}
+
+#[tokio::test]
+async fn a_client_past_its_burst_gets_429_with_retry_after_while_probes_pass() {
+    let service = StandIn::echo().await;
+    let mut config = test_config(UpstreamUrls::all_at(&service.url));
+    config.rate_limit = Some(RateLimit {
+        per_second: non_zero(1),
+        burst: non_zero(3),
+    });
+    let gateway = TestGateway::spawn(config).await;
+
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        statuses.push(gateway.get("/api/products").await.status().as_u16());
+    }
+    let limited = gateway.get("/api/products").await;
+
+    assert_eq!(statuses, [200, 200, 200]);
+    let retry_after: u64 = limited
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok()?.parse().ok())
+        .unwrap_or_else(|| panic!("no Retry-After in {:?}", limited.headers()));
+    assert_eq!(retry_after, 1, "a token comes back within the second");
+    assert_error(limited, 429, "rate_limited").await;
+    assert_eq!(service.calls(), 3);
+    for path in ["/health/live", "/health/ready", "/metrics"] {
+        assert_eq!(
+            gateway.get(path).await.status(),
+            200,
+            "{path} is never limited"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_cors_preflight_is_answered_without_reaching_a_service() {
+    let service = StandIn::echo().await;
+    let gateway = TestGateway::in_front_of(&service).await;
+
+    let preflight = send(
+        gateway
+            .request(Method::OPTIONS, "/api/orders")
+            .header("origin", "https://shop.example")
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization, content-type, idempotency-key",
+            ),
+    )
+    .await;
+    let simple = send(
+        gateway
+            .request(Method::GET, "/api/products")
+            .header("origin", "https://shop.example"),
+    )
+    .await;
+
+    assert_eq!(preflight.status(), 200);
+    let header = |response: &reqwest::Response, name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    };
+    assert_eq!(header(&preflight, "access-control-allow-origin"), "*");
+    let methods = header(&preflight, "access-control-allow-methods");
+    for method in ["get", "post", "options"] {
+        assert!(methods.contains(method), "{methods}");
+    }
+    let headers = header(&preflight, "access-control-allow-headers");
+    for name in [
+        "authorization",
+        "content-type",
+        "idempotency-key",
+        "x-request-id",
+    ] {
+        assert!(headers.contains(name), "{headers}");
+    }
+    assert!(preflight.headers().contains_key("x-request-id"));
+    let exposed = header(&simple, "access-control-expose-headers");
+    for name in ["x-request-id", "x-cache", "retry-after"] {
+        assert!(exposed.contains(name), "{exposed}");
+    }
+    assert_eq!(service.calls(), 1, "only the GET reached the service");
+}
+
+#[tokio::test]
+async fn only_the_configured_origins_are_allowed() {
+    let service = StandIn::echo().await;
+    let mut config = test_config(UpstreamUrls::all_at(&service.url));
+    config.cors_allowed_origins = AllowedOrigins::List(vec!["https://shop.example".to_owned()]);
+    let gateway = TestGateway::spawn(config).await;
+
+    let allowed_origin = |origin: &'static str| {
+        let request = gateway
+            .request(Method::GET, "/api/products")
+            .header("origin", origin);
+        async move {
+            send(request)
+                .await
+                .headers()
+                .get("access-control-allow-origin")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        }
+    };
+
+    assert_eq!(
+        allowed_origin("https://shop.example").await.as_deref(),
+        Some("https://shop.example")
+    );
+    assert_eq!(allowed_origin("https://evil.example").await, None);
+}
