@@ -19,6 +19,15 @@
 # Every server runs from one temp dir (data + logs) that infra_down removes.
 # Call the start functions directly (never inside `$(...)`): they set globals
 # and start background processes that must belong to the calling shell.
+#
+# Detached mode (scripts/dev.sh): set SHOP_INFRA_DIR to an existing directory and
+# SHOP_INFRA_DETACH=1 before infra_redis_start / infra_mongo_start. The servers
+# then keep their data in that directory (so it survives restarts), run in their
+# own session (setsid) so they outlive the caller, and record themselves in
+# <dir>/redis.{pid,port} and <dir>/mongo.{pid,port}; SHOP_INFRA_REDIS_PORT /
+# SHOP_INFRA_MONGO_PORT ask for a port (used when free, else a free one is
+# picked). infra_detached_pid / infra_detached_stop read those records later,
+# from another shell. Never call infra_down in this mode: it removes the dir.
 
 SHOP_FERRETDB_VERSION="1.24.2"
 SHOP_FERRETDB_MODULE="github.com/FerretDB/FerretDB"
@@ -29,6 +38,9 @@ SHOP_INFRA_MONGO_PID=""   # pid of the mongod/ferretdb we started, if any
 SHOP_INFRA_REDIS_DESC=""  # human description, for infra_summary
 SHOP_INFRA_MONGO_DESC=""
 SHOP_INFRA_SPAWNED_PID="" # set by infra_spawn
+SHOP_INFRA_DETACH="${SHOP_INFRA_DETACH:-}"         # 1: detached mode (see above)
+SHOP_INFRA_REDIS_PORT="${SHOP_INFRA_REDIS_PORT:-}" # preferred port (detached mode)
+SHOP_INFRA_MONGO_PORT="${SHOP_INFRA_MONGO_PORT:-}"
 
 infra_log() { printf '%s\n' "infra: $*" >&2; }
 
@@ -89,6 +101,15 @@ s.close()' && return 0
   done
   infra_log "no free TCP port found"
   return 1
+}
+
+# infra_pick_port PREFERRED: print PREFERRED if set and free, else a free port.
+infra_pick_port() {
+  if [[ -n $1 ]] && ! infra_port_in_use "$1"; then
+    printf '%s\n' "$1"
+  else
+    infra_free_port
+  fi
 }
 
 # infra_alive PID: true while PID runs (and is not a zombie).
@@ -174,11 +195,17 @@ infra_wait_mongo() {
 
 # infra_spawn LOG CMD...: start CMD in the background with stdout/stderr to LOG,
 # stdin from /dev/null and every other inherited descriptor closed (so a server
-# never holds a caller's pipe open); sets SHOP_INFRA_SPAWNED_PID.
+# never holds a caller's pipe open); sets SHOP_INFRA_SPAWNED_PID. With
+# SHOP_INFRA_DETACH=1 the log is appended to and CMD runs in a new session
+# (setsid, which execs in place: the pid stays CMD's), immune to the caller's
+# terminal signals and exit.
 infra_spawn() {
   local log=$1
   shift
+  [[ $SHOP_INFRA_DETACH == 1 ]] && set -- setsid "$@"
   (
+    if [[ $SHOP_INFRA_DETACH == 1 ]]; then exec >>"$log"; else exec >"$log"; fi
+    exec 2>&1 </dev/null
     for fd in /proc/"$BASHPID"/fd/*; do
       fd=${fd##*/}
       if [[ $fd =~ ^[0-9]+$ ]] && ((fd > 2)); then
@@ -186,17 +213,18 @@ infra_spawn() {
       fi
     done
     exec "$@"
-  ) >"$log" 2>&1 </dev/null &
+  ) &
   SHOP_INFRA_SPAWNED_PID=$!
 }
 
-# infra_stop_pid PID NAME: SIGTERM, wait up to 10 s, then SIGKILL; reaps it.
+# infra_stop_pid PID NAME [SECONDS]: SIGTERM, wait up to SECONDS (10), then
+# SIGKILL; reaps it when it is our child.
 infra_stop_pid() {
   local pid=$1 name=$2 i
   [[ -n $pid ]] || return 0
   if infra_alive "$pid"; then
     kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do
+    for ((i = 0; i < ${3:-10} * 10; i++)); do
       infra_alive "$pid" || break
       sleep 0.1
     done
@@ -206,6 +234,36 @@ infra_stop_pid() {
     fi
   fi
   wait "$pid" 2>/dev/null || true
+}
+
+# ---------------------------------------------------------------- detached records
+
+# infra_record NAME PID PORT: in detached mode, write <dir>/NAME.pid and NAME.port.
+infra_record() {
+  [[ $SHOP_INFRA_DETACH == 1 ]] || return 0
+  printf '%s\n' "$2" >"$SHOP_INFRA_DIR/$1.pid"
+  printf '%s\n' "$3" >"$SHOP_INFRA_DIR/$1.port"
+}
+
+# infra_detached_pid DIR NAME: print the pid recorded for NAME (redis, mongo) in
+# DIR if that process still runs; false otherwise.
+infra_detached_pid() {
+  local pid
+  pid=$(cat "$1/$2.pid" 2>/dev/null) || return 1
+  [[ $pid =~ ^[0-9]+$ ]] && infra_alive "$pid" || return 1
+  printf '%s\n' "$pid"
+}
+
+# infra_detached_stop DIR: stop the servers recorded in DIR (Mongo first) and
+# remove their pid files; their data and port records stay.
+infra_detached_stop() {
+  local name pid
+  for name in mongo redis; do
+    if pid=$(infra_detached_pid "$1" "$name"); then
+      infra_stop_pid "$pid" "$name server" 20
+    fi
+    rm -f -- "$1/$name.pid"
+  done
 }
 
 # ---------------------------------------------------------------- Redis
@@ -250,7 +308,7 @@ infra_redis_start() {
   local dir="$SHOP_INFRA_DIR/redis" log="$SHOP_INFRA_DIR/redis.log" port pid version
   mkdir -p "$dir"
   for _ in 1 2 3; do
-    port=$(infra_free_port) || return 1
+    port=$(infra_pick_port "$SHOP_INFRA_REDIS_PORT") || return 1
     infra_spawn "$log" redis-server --port "$port" --bind 127.0.0.1 --daemonize no \
       --dir "$dir" --appendonly yes --save "" --logfile ""
     pid=$SHOP_INFRA_SPAWNED_PID
@@ -262,6 +320,7 @@ infra_redis_start() {
           version=$(redis-server --version | sed -nE 's/.*v=([^ ]+).*/\1/p')
           SHOP_INFRA_REDIS_DESC="redis-server ${version:-?} on :$port"
           export REDIS_URL="redis://127.0.0.1:$port"
+          infra_record redis "$pid" "$port"
           return 0
         fi
         sleep 0.1
@@ -385,7 +444,7 @@ infra_mongo_start() {
   infra_workdir
   local log="$SHOP_INFRA_DIR/$kind.log" port
   for _ in 1 2 3; do
-    port=$(infra_free_port) || return 1
+    port=$(infra_pick_port "$SHOP_INFRA_MONGO_PORT") || return 1
     if [[ $kind == mongod ]]; then
       infra_mongod_start "$port" "$log"
     else
@@ -394,6 +453,7 @@ infra_mongo_start() {
     if infra_wait_mongo "$port" "$SHOP_INFRA_MONGO_PID" 60; then
       SHOP_INFRA_MONGO_DESC="$name on :$port"
       export MONGODB_URI="mongodb://127.0.0.1:$port/"
+      infra_record mongo "$SHOP_INFRA_MONGO_PID" "$port"
       return 0
     fi
     infra_stop_pid "$SHOP_INFRA_MONGO_PID" "$kind"
