@@ -6,15 +6,22 @@
 #   scripts/dev.sh up [--no-build]      build, start infra + all services, wait for /health
 #   scripts/dev.sh down [--purge]       stop everything it started (--purge: delete its data too)
 #   scripts/dev.sh status               one line per service, plus Redis and MongoDB
-#   scripts/dev.sh start <svc>...       start a service (instance 1)
-#   scripts/dev.sh stop <svc>...        SIGTERM (services drain), SIGKILL after 20 s
+#   scripts/dev.sh start <svc>...       start a service (instance 1); 'start redis' restarts
+#                                       the private Redis on its port, from its AOF
+#   scripts/dev.sh stop <svc>...        SIGTERM (services drain), SIGKILL after 20 s;
+#                                       'stop redis' shuts the private Redis down cleanly
 #   scripts/dev.sh kill <svc> [<i>]     SIGKILL, no drain (crash demos)
 #   scripts/dev.sh scale <svc> <n>      run n instances of a stream consumer
 #   scripts/dev.sh logs <svc> [-n N]    tail -F the service's log(s); also redis, mongo
 #
 # State (pid files, logs, the private servers' data) lives in ${SHOP_DEV_DIR:-<repo>/.dev}.
 # Every variable of the caller's environment reaches the services, except BIND_ADDR
-# (set per instance).
+# (set per instance). Knobs of the runner itself:
+#   SHOP_DEV_BASE_PORT=8080   gateway's port; products +1, orders +2, payments +3,
+#                             order-history +4, identity +5 (a second stack: another base)
+#   SHOP_DEV_PROFILE=release  or debug: which cargo profile's binaries run (and get built)
+#   SHOP_DEV_INFRA=private    always start private Redis/MongoDB, even if one listens on the
+#                             default port (the system tests use this)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,8 +34,22 @@ log_dir="$state/logs"
 infra_dir="$state/infra"
 
 services=(products payments identity order-history orders gateway) # dependency order
-declare -A planned_port=([gateway]=8080 [products]=8081 [orders]=8082 [payments]=8083
-  [order-history]=8084 [identity]=8085)
+base_port=${SHOP_DEV_BASE_PORT:-8080}
+if ! [[ $base_port =~ ^[0-9]+$ ]] || ((base_port < 1024 || base_port > 65530)); then
+  printf 'dev.sh: SHOP_DEV_BASE_PORT must be a port between 1024 and 65530, not %q\n' "$base_port" >&2
+  exit 1
+fi
+declare -A planned_port=([gateway]=$base_port [products]=$((base_port + 1))
+  [orders]=$((base_port + 2)) [payments]=$((base_port + 3)) [order-history]=$((base_port + 4))
+  [identity]=$((base_port + 5)))
+profile=${SHOP_DEV_PROFILE:-release}
+if [[ $profile != release && $profile != debug ]]; then
+  printf 'dev.sh: SHOP_DEV_PROFILE must be release or debug, not %q\n' "$profile" >&2
+  exit 1
+fi
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+private_infra=0
+[[ ${SHOP_DEV_INFRA:-} == private ]] && private_infra=1
 
 STOP_TIMEOUT=20
 READY_TIMEOUT=${SHOP_DEV_READY_TIMEOUT:-90}
@@ -52,7 +73,7 @@ check_service() {
   is_service "$1" || die "unknown service '$1' (one of: ${services[*]})"
 }
 
-binary() { printf '%s\n' "$root/target/release/$1"; }
+binary() { printf '%s\n' "$target_dir/$profile/$1"; }
 
 # --------------------------------------------------------------- instances
 
@@ -137,7 +158,7 @@ ensure_infra() {
   elif pid=$(infra_detached_pid "$infra_dir" redis); then
     REDIS_URL="redis://127.0.0.1:$(cat "$infra_dir/redis.port")"
     redis_desc="private redis-server, pid $pid, $REDIS_URL"
-  elif [[ ! -f $infra_dir/redis.port ]] && infra_redis_ping 6379; then
+  elif ((!private_infra)) && [[ ! -f $infra_dir/redis.port ]] && infra_redis_ping 6379; then
     REDIS_URL="redis://127.0.0.1:6379"
     redis_desc="the Redis already on :6379"
   else
@@ -150,7 +171,7 @@ ensure_infra() {
   elif pid=$(infra_detached_pid "$infra_dir" mongo); then
     MONGODB_URI="mongodb://127.0.0.1:$(cat "$infra_dir/mongo.port")/"
     mongo_desc="private MongoDB-compatible server, pid $pid, $MONGODB_URI"
-  elif [[ ! -f $infra_dir/mongo.port ]] && infra_mongo_ping 27017; then
+  elif ((!private_infra)) && [[ ! -f $infra_dir/mongo.port ]] && infra_mongo_ping 27017; then
     MONGODB_URI="mongodb://127.0.0.1:27017/"
     mongo_desc="the MongoDB already on :27017"
   else
@@ -170,9 +191,10 @@ build() {
   command -v cargo >/dev/null 2>&1 || PATH="$HOME/.cargo/bin:$PATH"
   command -v cargo >/dev/null 2>&1 || die "cargo is not installed; install Rust with rustup first"
   local args=() svc
+  [[ $profile == release ]] && args+=(--release)
   for svc in "${services[@]}"; do args+=(--bin "$svc"); done
-  say "building release binaries (cargo build --release ${args[*]})…"
-  (cd "$root" && cargo build --release "${args[@]}") || die "cargo build failed"
+  say "building $profile binaries (cargo build ${args[*]})…"
+  (cd "$root" && cargo build "${args[@]}") || die "cargo build failed"
 }
 
 # wait_ready SVC I: wait for instance I's /health/ready (200); fail early if it dies.
@@ -371,18 +393,50 @@ cmd_status() {
   fi
 }
 
+# The private Redis can be stopped and started on its own, to show that the services ride
+# out a broker restart: a clean shutdown writes the AOF, and the restart on the same port
+# and directory reloads it (streams, consumer groups, pending lists, sessions).
+stop_redis() {
+  local pid
+  pid=$(infra_detached_pid "$infra_dir" redis) ||
+    die "no private Redis of this runner is running (it stops only the one it started)"
+  say "stopping private redis (pid $pid, SIGTERM: it flushes its AOF)…"
+  infra_stop_pid "$pid" "redis server" 20
+  rm -f -- "$infra_dir/redis.pid"
+  say "redis stopped"
+}
+
+start_redis() {
+  local pid port
+  if pid=$(infra_detached_pid "$infra_dir" redis); then
+    say "redis already running (pid $pid)"
+    return 0
+  fi
+  port=$(cat "$infra_dir/redis.port" 2>/dev/null) ||
+    die "no private Redis was set up in $state; 'scripts/dev.sh up' starts one"
+  infra_port_in_use "$port" && die "port $port of the private Redis is taken by another process"
+  SHOP_INFRA_DIR=$infra_dir SHOP_INFRA_DETACH=1 SHOP_INFRA_REDIS_PORT=$port
+  REDIS_URL="" infra_redis_start || die "could not start Redis"
+  [[ $(cat "$infra_dir/redis.port") == "$port" ]] || die "Redis came up on another port than $port"
+  say "started $SHOP_INFRA_REDIS_DESC (AOF in $infra_dir/redis)"
+}
+
 cmd_start() {
-  (($# > 0)) || die "usage: scripts/dev.sh start <service>..."
+  (($# > 0)) || die "usage: scripts/dev.sh start <service>|redis..."
   local svc
-  for svc in "$@"; do check_service "$svc"; done
-  for svc in "$@"; do start_instance "$svc" 1; done
+  for svc in "$@"; do [[ $svc == redis ]] || check_service "$svc"; done
+  for svc in "$@"; do
+    if [[ $svc == redis ]]; then start_redis; else start_instance "$svc" 1; fi
+  done
 }
 
 cmd_stop() {
-  (($# > 0)) || die "usage: scripts/dev.sh stop <service>..."
+  (($# > 0)) || die "usage: scripts/dev.sh stop <service>|redis..."
   local svc
-  for svc in "$@"; do check_service "$svc"; done
-  for svc in "$@"; do stop_service "$svc" TERM; done
+  for svc in "$@"; do [[ $svc == redis ]] || check_service "$svc"; done
+  for svc in "$@"; do
+    if [[ $svc == redis ]]; then stop_redis; else stop_service "$svc" TERM; fi
+  done
 }
 
 cmd_kill() {

@@ -124,6 +124,7 @@ impl Shop {
             streams: streams.clone(),
             stream_max_len: 100_000,
             payment_max_amount: money(PAYMENT_MAX_AMOUNT),
+            provider_latency: Duration::ZERO,
             consumer: ConsumerTuning::default(),
         };
         let payments_db = connect(&payments_config.mongo).await;

@@ -111,19 +111,33 @@ pub const PATIENCE: Duration = Duration::from_secs(15);
 /// # Panics
 ///
 /// When `check` has not returned `Some` in time; the message names `what`.
-pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+pub async fn eventually<T, F, Fut>(what: &str, check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
+    eventually_within(PATIENCE, what, check).await
+}
+
+/// [`eventually`] with another patience: for effects that wait on a deliberate delay (a dead
+/// consumer's entries are taken over only after they have been idle for a while).
+///
+/// # Panics
+///
+/// When `check` has not returned `Some` within `patience`; the message names `what`.
+pub async fn eventually_within<T, F, Fut>(patience: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + patience;
     loop {
         if let Some(value) = check().await {
             return value;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "timed out after {PATIENCE:?} waiting for {what}"
+            "timed out after {patience:?} waiting for {what}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

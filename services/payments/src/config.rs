@@ -1,6 +1,7 @@
 //! The service's configuration, read from environment variables in one place.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use secrecy::SecretString;
 use shop_config::{Env, EnvError};
@@ -30,6 +31,8 @@ pub struct Config {
     pub stream_max_len: u64,
     /// `PAYMENT_MAX_AMOUNT` in cents, default 500000: the simulated provider declines larger orders.
     pub payment_max_amount: Money,
+    /// `PAYMENT_PROVIDER_LATENCY_MS`, default 0: how long each simulated charge takes.
+    pub provider_latency: Duration,
     /// How the `ORDERS_STREAM` consumer retries and how much it runs at once.
     pub consumer: ConsumerTuning,
 }
@@ -47,6 +50,7 @@ impl Config {
             streams: StreamNames::with_prefix(&env.or("STREAM_PREFIX", String::new())?),
             stream_max_len: env.or("STREAM_MAX_LEN", shop_streams::DEFAULT_MAX_LEN)?,
             payment_max_amount: cents(env, "PAYMENT_MAX_AMOUNT", DEFAULT_PAYMENT_MAX_AMOUNT)?,
+            provider_latency: env.millis_or("PAYMENT_PROVIDER_LATENCY_MS", Duration::ZERO)?,
             consumer: ConsumerTuning::from_env(env)?,
         })
     }
@@ -64,8 +68,6 @@ fn cents(env: &Env, name: &str, default: i64) -> Result<Money, EnvError> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
 
     #[test]
@@ -77,6 +79,7 @@ mod tests {
         assert_eq!(config.streams.orders, "ORDERS_STREAM");
         assert_eq!(config.stream_max_len, shop_streams::DEFAULT_MAX_LEN);
         assert_eq!(config.payment_max_amount.minor(), 500_000);
+        assert_eq!(config.provider_latency, Duration::ZERO);
         assert_eq!(config.consumer, ConsumerTuning::default());
         assert_eq!(config.consumer.max_deliveries, 5);
         Ok(())
@@ -88,6 +91,7 @@ mod tests {
             ("STREAM_PREFIX", "t1:"),
             ("STREAM_MAX_LEN", "1000"),
             ("PAYMENT_MAX_AMOUNT", "2500"),
+            ("PAYMENT_PROVIDER_LATENCY_MS", "120"),
             ("CONSUMER_CONCURRENCY", "4"),
             ("CONSUMER_CLAIM_IDLE_MS", "300"),
             ("CONSUMER_CLAIM_INTERVAL_MS", "50"),
@@ -99,6 +103,7 @@ mod tests {
         assert_eq!(config.streams.payments, "t1:PAYMENTS_STREAM");
         assert_eq!(config.stream_max_len, 1000);
         assert_eq!(config.payment_max_amount.minor(), 2500);
+        assert_eq!(config.provider_latency, Duration::from_millis(120));
         let runner = config.consumer.consumer_config("S", "payments");
         assert_eq!(runner.concurrency, 4);
         assert_eq!(runner.claim_idle, Duration::from_millis(300));

@@ -2,6 +2,8 @@
 //! the shop ships a deterministic simulation, and a real gateway (or a test's failing one) plugs in
 //! through `Application::build_with_provider`.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use shop_domain::{Money, OrderId, UserId};
 
@@ -56,6 +58,9 @@ pub trait PaymentProvider: Send + Sync + std::fmt::Debug {
 #[derive(Debug, Clone)]
 pub struct SimulatedProvider {
     pub max_amount: Money,
+    /// How long each charge takes: a real provider answers in tens to hundreds of milliseconds,
+    /// and a non-zero latency lets demos and system tests catch payments in flight.
+    pub latency: Duration,
 }
 
 /// The decline reason for an order above the simulated provider's limit.
@@ -63,7 +68,14 @@ pub const AMOUNT_LIMIT_EXCEEDED: &str = "amount_limit_exceeded";
 
 impl SimulatedProvider {
     pub fn new(max_amount: Money) -> Self {
-        Self { max_amount }
+        Self {
+            max_amount,
+            latency: Duration::ZERO,
+        }
+    }
+
+    pub fn with_latency(self, latency: Duration) -> Self {
+        Self { latency, ..self }
     }
 }
 
@@ -74,6 +86,9 @@ impl PaymentProvider for SimulatedProvider {
     }
 
     async fn charge(&self, request: &ChargeRequest) -> Result<ChargeOutcome, ProviderError> {
+        if !self.latency.is_zero() {
+            tokio::time::sleep(self.latency).await;
+        }
         Ok(if request.amount > self.max_amount {
             ChargeOutcome::Declined {
                 reason: AMOUNT_LIMIT_EXCEEDED.to_owned(),

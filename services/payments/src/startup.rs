@@ -33,7 +33,9 @@ pub struct Application {
 impl Application {
     /// The application with the [`SimulatedProvider`] and `config.payment_max_amount` as its limit.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let provider = Arc::new(SimulatedProvider::new(config.payment_max_amount));
+        let provider = Arc::new(
+            SimulatedProvider::new(config.payment_max_amount).with_latency(config.provider_latency),
+        );
         Self::build_with_provider(config, provider).await
     }
 

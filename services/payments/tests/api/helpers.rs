@@ -30,6 +30,7 @@ pub fn test_config() -> Config {
         streams: StreamNames::with_prefix(&format!("{}:", shop_testkit::unique_name("s"))),
         stream_max_len: 10_000,
         payment_max_amount: money(MAX_AMOUNT),
+        provider_latency: std::time::Duration::ZERO,
         consumer: ConsumerTuning {
             concurrency: 8,
             ..ConsumerTuning::fast_retries()
