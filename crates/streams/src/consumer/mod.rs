@@ -115,11 +115,44 @@ impl<E: Event> Consumer<E> {
         if let Err(error) = acker.await {
             tracing::error!(%error, "ack task ended abnormally");
         }
+        self.leave_group_if_done().await;
         if let Err(error) = blocking.quit().await {
             tracing::debug!(%error, "closing the blocking connection");
         }
         tracing::info!(stream = %config.stream, group = %config.group, "consumer stopped");
         Ok(())
+    }
+
+    /// Removes this consumer's name from the group once it has stopped with nothing pending. A
+    /// name belongs to one process, so afterwards it would only inflate `XINFO CONSUMERS` and the
+    /// operators' consumer counts. With entries still pending (a failed handler left one to be
+    /// retried) the name stays: deleting it would drop those entries from the pending list, and
+    /// they must remain there for another consumer to claim.
+    async fn leave_group_if_done(&self) {
+        let config = &self.config;
+        let pool = self.redis.pool();
+        let (stream, group, consumer) = (
+            config.stream.as_str(),
+            config.group.as_str(),
+            config.consumer.as_str(),
+        );
+        let pending = pool
+            .xpending::<Value, _, _, _>(stream, group, ("-", "+", 1, consumer))
+            .await;
+        match pending {
+            Ok(Value::Array(entries)) if entries.is_empty() => {
+                if let Err(error) = pool
+                    .xgroup_delconsumer::<Value, _, _, _>(stream, group, consumer)
+                    .await
+                {
+                    tracing::debug!(%error, "could not remove the consumer from its group");
+                }
+            }
+            Ok(_) => {
+                tracing::info!(%consumer, "leaving the consumer in its group: entries still pending")
+            }
+            Err(error) => tracing::debug!(%error, "could not read the consumer's pending entries"),
+        }
     }
 
     /// Reads from `start`: `"0"` walks this consumer's own pending entries once (recovery after a

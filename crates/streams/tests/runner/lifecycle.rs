@@ -126,3 +126,53 @@ async fn graceful_shutdown_finishes_and_acks_in_flight_entries_and_reads_no_new_
     );
     t.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_stopped_consumer_leaves_its_group_unless_it_still_has_entries_pending() {
+    let t = TestStream::new().await;
+    let mut done = t.config();
+    done.consumer = "done-consumer".into();
+    let handled = Count::default();
+    let counter = handled.clone();
+    let runner = t.spawn(done, move |_| {
+        counter.bump();
+        async { Ok(()) }
+    });
+    t.publish(0..2).await;
+    eventually(Duration::from_secs(5), "both handled", || async {
+        handled.get() == 2
+    })
+    .await;
+    runner.stop().await;
+
+    let mut failing = t.config();
+    failing.consumer = "failing-consumer".into();
+    // No retry before the stop: the failed entry stays pending under this consumer's name.
+    failing.claim_idle = Duration::from_secs(60);
+    failing.handler_timeout = Duration::from_secs(50);
+    let runner = t.spawn(failing, |_| async { crate::helpers::fail("not today") });
+    t.publish(2..3).await;
+    eventually(Duration::from_secs(5), "the entry is pending", || async {
+        t.pending().await == 1
+    })
+    .await;
+    runner.stop().await;
+
+    let consumers: Vec<std::collections::HashMap<String, fred::types::Value>> = t
+        .redis
+        .pool()
+        .xinfo_consumers(t.stream.as_str(), t.group.as_str())
+        .await
+        .expect("XINFO CONSUMERS");
+    let names: Vec<String> = consumers
+        .iter()
+        .filter_map(|c| c.get("name")?.as_string())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["failing-consumer".to_owned()],
+        "the idle consumer left; the one holding an entry stayed so it can be claimed"
+    );
+    assert_eq!(t.pending().await, 1, "the pending entry is still there");
+    t.cleanup().await;
+}
