@@ -202,12 +202,13 @@ impl Gateway {
             .await
     }
 
-    /// Every order of `shopper`, by id: its status (`created`, `paid`, `payment_failed`).
-    pub async fn order_statuses(&self, shopper: &Shopper) -> Result<HashMap<String, String>> {
-        let mut statuses = HashMap::new();
+    /// Every item of `shopper`'s paginated list at `path` (`/api/orders`, `/api/order-history`).
+    async fn all_items(&self, shopper: &Shopper, path: &str) -> Result<Vec<Value>> {
+        const PAGE_SIZE: usize = 100;
+        let mut all = Vec::new();
         for page in 1.. {
-            let path = format!("/api/orders?page={page}&pageSize=100");
-            let value = self
+            let path = format!("{path}?page={page}&pageSize={PAGE_SIZE}");
+            let mut value = self
                 .expect(
                     Method::GET,
                     &path,
@@ -216,17 +217,25 @@ impl Gateway {
                     StatusCode::OK,
                 )
                 .await?;
-            let items = value["items"]
-                .as_array()
-                .context("orders page without items")?;
-            for order in items {
-                statuses.insert(text(&order["orderId"])?, text(&order["status"])?);
-            }
-            if items.len() < 100 {
+            let Value::Array(items) = value["items"].take() else {
+                bail!("{path}: a page without items: {value}");
+            };
+            let last = items.len() < PAGE_SIZE;
+            all.extend(items);
+            if last {
                 break;
             }
         }
-        Ok(statuses)
+        Ok(all)
+    }
+
+    /// Every order of `shopper`, by id: its status (`created`, `paid`, `payment_failed`).
+    pub async fn order_statuses(&self, shopper: &Shopper) -> Result<HashMap<String, String>> {
+        self.all_items(shopper, "/api/orders")
+            .await?
+            .iter()
+            .map(|order| Ok((text(&order["orderId"])?, text(&order["status"])?)))
+            .collect()
     }
 
     /// Waits until every one of `order_ids` has left `created`; their final statuses.
@@ -257,29 +266,11 @@ impl Gateway {
 
     /// `shopper`'s order history: order id → payment id (built only from the streams).
     pub async fn history(&self, shopper: &Shopper) -> Result<HashMap<String, Value>> {
-        let mut history = HashMap::new();
-        for page in 1.. {
-            let path = format!("/api/order-history?page={page}&pageSize=100");
-            let value = self
-                .expect(
-                    Method::GET,
-                    &path,
-                    Some(&shopper.token),
-                    None,
-                    StatusCode::OK,
-                )
-                .await?;
-            let items = value["items"]
-                .as_array()
-                .context("history page without items")?;
-            for item in items {
-                history.insert(text(&item["orderId"])?, item["paymentId"].clone());
-            }
-            if items.len() < 100 {
-                break;
-            }
-        }
-        Ok(history)
+        self.all_items(shopper, "/api/order-history")
+            .await?
+            .iter()
+            .map(|item| Ok((text(&item["orderId"])?, item["paymentId"].clone())))
+            .collect()
     }
 
     /// `GET /api/ops/streams` as the operator.
