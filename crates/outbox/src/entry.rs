@@ -10,7 +10,6 @@ pub const OUTBOX_FIELD: &str = "outbox";
 pub(crate) const PENDING: &str = "outbox.pending";
 pub(crate) const AVAILABLE_AT: &str = "outbox.availableAt";
 pub(crate) const PUBLISHED_AT: &str = "outbox.publishedAt";
-pub(crate) const ATTEMPTS: &str = "outbox.attempts";
 
 /// One event waiting (or no longer waiting) to be published.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -21,11 +20,9 @@ pub struct OutboxEntry {
     /// The entry's fields in order, all strings (a BSON document keeps insertion order).
     pub fields: Document,
     pub pending: bool,
-    /// When a relay may (re)try it: the write time at first, then the end of a claim's lease.
+    /// When it was written, and so when a relay may first publish it. Its schedule after that (a
+    /// claim's lease, a retry) and its attempts are kept on its queue marker, not here.
     pub available_at: DateTime,
-    /// Claims so far; a relay claims attempt `n` by inserting `<id>#<n>` (see the relay).
-    #[serde(default)]
-    pub attempts: i32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published_at: Option<DateTime>,
 }
@@ -41,7 +38,6 @@ impl OutboxEntry {
                 .collect(),
             pending: true,
             available_at: DateTime::now(),
-            attempts: 0,
             published_at: None,
         }
     }
@@ -73,7 +69,6 @@ mod tests {
 
         assert_eq!(back.stream_fields(), fields);
         assert!(back.pending);
-        assert_eq!(back.attempts, 0);
         Ok(())
     }
 }

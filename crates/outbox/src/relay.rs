@@ -1,21 +1,23 @@
-//! The relay: claims pending entries with a lease, publishes them pipelined, marks them sent.
+//! The relay: takes queued entries, claims them with a lease, publishes them pipelined, marks them
+//! sent.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bson::{Bson, DateTime, Document, doc};
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use mongodb::error::{ErrorKind, InsertManyError};
 use mongodb::options::IndexOptions;
 use mongodb::{Collection, IndexModel};
 use prometheus_client::registry::Registry;
+use serde::Deserialize;
 use shop_streams::{Publisher, StreamsError};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::OutboxEntry;
-use crate::entry::{ATTEMPTS, AVAILABLE_AT, OUTBOX_FIELD, PENDING, PUBLISHED_AT};
+use crate::entry::{AVAILABLE_AT, OUTBOX_FIELD, PENDING, PUBLISHED_AT};
 use crate::metrics::OutboxMetrics;
 
 #[derive(Debug, Clone)]
@@ -30,6 +32,9 @@ pub struct OutboxConfig {
     pub poll_interval: Duration,
     /// How long a failed publish waits before it is tried again.
     pub retry_after: Duration,
+    /// How often the whole collection is searched for pending entries that have no queue marker
+    /// (their writer died between its two inserts), and old claims are deleted. Also done at start.
+    pub sweep_interval: Duration,
 }
 
 impl Default for OutboxConfig {
@@ -39,6 +44,7 @@ impl Default for OutboxConfig {
             lease: Duration::from_secs(30),
             poll_interval: Duration::from_secs(1),
             retry_after: Duration::from_secs(1),
+            sweep_interval: Duration::from_secs(60),
         }
     }
 }
@@ -69,6 +75,9 @@ struct Inner {
     collection: Collection<Document>,
     /// `<collection>_outbox_claims`: one document per claimed attempt, see [`Outbox::claim`].
     claims: Collection<Document>,
+    /// `<collection>_outbox_queue`: `{_id: <document id>, at}` for each entry not yet published,
+    /// see [`Outbox::written`].
+    queue: Collection<Document>,
     publisher: Publisher,
     config: OutboxConfig,
     wake: Notify,
@@ -89,14 +98,18 @@ impl Outbox {
         config: OutboxConfig,
     ) -> Self {
         let metrics = OutboxMetrics::new(collection.name());
-        let claims = collection
-            .client()
-            .database(&collection.namespace().db)
-            .collection(&format!("{}_outbox_claims", collection.name()));
+        let sibling = |suffix: &str| {
+            collection
+                .client()
+                .database(&collection.namespace().db)
+                .collection(&format!("{}_outbox_{suffix}", collection.name()))
+        };
+        let (claims, queue) = (sibling("claims"), sibling("queue"));
         Self {
             inner: Arc::new(Inner {
                 collection,
                 claims,
+                queue,
                 publisher,
                 config,
                 wake: Notify::new(),
@@ -116,6 +129,15 @@ impl Outbox {
             )
             .build();
         self.inner.collection.create_index(pending).await?;
+        let queued = IndexModel::builder()
+            .keys(doc! { "at": 1, "_id": 1 })
+            .options(
+                IndexOptions::builder()
+                    .name("queue_order".to_owned())
+                    .build(),
+            )
+            .build();
+        self.inner.queue.create_index(queued).await?;
         Ok(())
     }
 
@@ -123,21 +145,78 @@ impl Outbox {
         self.inner.metrics.register(registry);
     }
 
-    /// A writer just stored an entry: relay it now rather than at the next poll. A wake-up sent while
-    /// the relay is busy is kept, so none is lost.
+    /// A writer just stored the document `id` with a pending entry: queue it for the relay and wake
+    /// the relay now rather than at its next poll.
+    ///
+    /// The queue is what keeps a pass as cheap with a million documents as with ten: the relay reads
+    /// the few queued ids and then each document by `_id`, never searching the collection itself
+    /// (FerretDB's SQLite backend, which the tests run on, answers any query other than `_id`
+    /// equality by decoding the whole collection). A writer that dies between its insert and this
+    /// one leaves the entry unqueued; the sweep (at start and every `sweep_interval`) queues it.
+    /// So this never fails the write that came before it: an error is logged and left to the sweep.
+    pub async fn written(&self, id: impl Into<Bson>) {
+        let id = id.into();
+        let marker = doc! { "_id": id.clone(), "at": DateTime::now(), "attempts": 0 };
+        match self.inner.queue.insert_one(marker).await {
+            Ok(_) => {}
+            Err(error) if is_duplicate_key(&error) => {} // queued already (a redelivery)
+            Err(error) => {
+                tracing::warn!(%error, ?id, "queueing an outbox entry failed; the sweep will find it");
+            }
+        }
+        self.notify();
+    }
+
+    /// Wakes the relay. A wake-up sent while the relay is busy is kept, so none is lost.
     pub fn notify(&self) {
         self.inner.wake.notify_one();
     }
 
-    /// Entries not yet published.
+    /// Entries queued and not yet published (also the `outbox_backlog` gauge).
     pub async fn backlog(&self) -> Result<u64, OutboxError> {
-        let count = self
-            .inner
-            .collection
-            .count_documents(doc! { PENDING: true })
-            .await?;
+        let count = self.inner.queue.count_documents(doc! {}).await?;
         self.inner.metrics.backlog(count);
         Ok(count)
+    }
+
+    /// Queues every pending entry of the collection that is not queued (a writer died between its
+    /// two inserts, or wrote before this version of the relay); returns how many were queued now.
+    /// This is the one query that searches the collection (by the `outbox_pending` index on
+    /// MongoDB), which is why it runs only at start and every `sweep_interval`.
+    pub async fn sweep(&self) -> Result<u64, OutboxError> {
+        let Inner {
+            collection, queue, ..
+        } = &*self.inner;
+        let pending: Vec<Document> = collection
+            .find(doc! { PENDING: true })
+            .projection(doc! { "_id": 1, AVAILABLE_AT: 1 })
+            .await?
+            .try_collect()
+            .await?;
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        let now = DateTime::now();
+        let markers: Vec<Document> = pending
+            .iter()
+            .filter_map(|d| {
+                let at = d
+                    .get_document(OUTBOX_FIELD)
+                    .and_then(|entry| entry.get_datetime("availableAt"))
+                    .map_or(now, |at| *at);
+                Some(doc! { "_id": d.get("_id")?.clone(), "at": at, "attempts": 0 })
+            })
+            .collect();
+        let attempted = markers.len();
+        let lost = match queue.insert_many(markers).ordered(false).await {
+            Ok(_) => 0,
+            Err(error) => duplicate_positions(error)?.len(),
+        };
+        let queued = u64::try_from(attempted - lost).unwrap_or(u64::MAX);
+        if queued > 0 {
+            tracing::info!(queued, collection = %collection.name(), "the sweep queued unqueued outbox entries");
+        }
+        Ok(queued)
     }
 
     /// Relays until `shutdown`, then makes one last pass so events written just before are not left
@@ -145,8 +224,18 @@ impl Outbox {
     pub async fn run(self, shutdown: CancellationToken) {
         let config = &self.inner.config;
         let mut last_backlog = Instant::now();
+        let mut last_sweep: Option<Instant> = None;
         tracing::info!(collection = %self.inner.collection.name(), "outbox relay started");
         loop {
+            if last_sweep.is_none_or(|at| at.elapsed() >= config.sweep_interval) {
+                last_sweep = Some(Instant::now());
+                if let Err(error) = self.sweep().await {
+                    tracing::warn!(%error, "outbox sweep failed; retrying at the next one");
+                }
+                if let Err(error) = self.forget_old_claims().await {
+                    tracing::debug!(%error, "deleting old outbox claims");
+                }
+            }
             let full = match self.relay_once().await {
                 Ok(pass) => pass.published + pass.failed >= self.batch_len(),
                 Err(error) => {
@@ -158,9 +247,6 @@ impl Outbox {
                 last_backlog = Instant::now();
                 if let Err(error) = self.backlog().await {
                     tracing::debug!(%error, "counting the outbox backlog");
-                }
-                if let Err(error) = self.forget_old_claims().await {
-                    tracing::debug!(%error, "deleting old outbox claims");
                 }
             }
             if full && !shutdown.is_cancelled() {
@@ -178,20 +264,52 @@ impl Outbox {
         tracing::info!(collection = %self.inner.collection.name(), "outbox relay stopped");
     }
 
-    /// One pass: claim up to a batch of due entries, publish them, record the outcome.
+    /// One pass over the `batch_size` queued entries that are due, oldest first: forget those
+    /// already published, claim the others, publish what was won, record the outcome.
     pub async fn relay_once(&self) -> Result<Pass, OutboxError> {
+        let Inner {
+            collection,
+            queue,
+            config,
+            ..
+        } = &*self.inner;
         let now = DateTime::now();
-        let due: Vec<(Bson, OutboxEntry)> = self
-            .inner
-            .collection
-            .find(doc! { PENDING: true, AVAILABLE_AT: { "$lte": now } })
-            .sort(doc! { AVAILABLE_AT: 1, "_id": 1 })
-            .limit(self.inner.config.batch_size)
-            .projection(doc! { OUTBOX_FIELD: 1 })
+        let markers: Vec<Marker> = queue
+            .clone_with_type::<Marker>()
+            .find(doc! { "at": { "$lte": now } })
+            .sort(doc! { "at": 1, "_id": 1 })
+            .limit(config.batch_size)
             .await?
-            .try_filter_map(|d| async move { Ok(decode(&d)) })
             .try_collect()
             .await?;
+        if markers.is_empty() {
+            return Ok(Pass::default());
+        }
+        let reads = markers.iter().map(|marker| {
+            collection
+                .find_one(doc! { "_id": marker.id.clone() })
+                .projection(doc! { OUTBOX_FIELD: 1 })
+                .into_future()
+        });
+        let documents = futures::future::try_join_all(reads).await?;
+
+        let mut due = Vec::new();
+        let mut done = Vec::new();
+        for (marker, document) in markers.into_iter().zip(documents) {
+            // A marker is written after its document, and documents are never deleted: a marker
+            // without one was not written by `written`, and is dropped. An entry that does not decode
+            // is logged by `decode` and left queued, to be seen.
+            let Some(document) = document else {
+                done.push(marker.id);
+                continue;
+            };
+            match decode(&document) {
+                Some(entry) if entry.pending => due.push((marker, entry)),
+                Some(_) => done.push(marker.id),
+                None => {}
+            }
+        }
+        self.dequeue(done).await?;
         if due.is_empty() {
             return Ok(Pass::default());
         }
@@ -204,50 +322,47 @@ impl Outbox {
 
     /// Claims entries by inserting one claim document per (entry, attempt): the unique `_id` makes
     /// exactly one relay win each attempt, even on stores whose conditional updates are not atomic.
-    /// Only a winner then moves its entries' `availableAt` past the lease, so that write has no rival.
+    /// Only a winner then moves its markers' `at` past the lease and counts the attempt, so that
+    /// write has no rival.
     async fn claim(
         &self,
-        due: Vec<(Bson, OutboxEntry)>,
+        due: Vec<(Marker, OutboxEntry)>,
         now: DateTime,
     ) -> Result<Vec<(Bson, OutboxEntry)>, OutboxError> {
         let Inner {
-            collection,
             claims,
+            queue,
             config,
             ..
         } = &*self.inner;
         let claim_docs: Vec<Document> = due
             .iter()
-            .map(|(id, entry)| doc! { "_id": claim_key(id, entry.attempts), "at": now })
+            .map(|(marker, _)| doc! { "_id": claim_key(&marker.id, marker.attempts), "at": now })
             .collect();
         let lost = match claims.insert_many(claim_docs).ordered(false).await {
             Ok(_) => HashSet::new(),
-            Err(error) => lost_claims(error)?,
+            Err(error) => duplicate_positions(error)?,
         };
         let won: Vec<(Bson, OutboxEntry)> = due
             .into_iter()
             .enumerate()
             .filter(|(index, _)| !lost.contains(index))
-            .map(|(_, entry)| entry)
+            .map(|(_, (marker, entry))| (marker.id, entry))
             .collect();
-        if !won.is_empty() {
-            let ids: Vec<Bson> = won.iter().map(|(id, _)| id.clone()).collect();
-            collection
-                .update_many(
-                    doc! { "_id": { "$in": ids } },
-                    doc! {
-                        "$set": { AVAILABLE_AT: later(now, config.lease) },
-                        "$inc": { ATTEMPTS: 1 },
-                    },
-                )
-                .await?;
-        }
+        let ids: Vec<Bson> = won.iter().map(|(id, _)| id.clone()).collect();
+        update_each(
+            queue,
+            ids,
+            doc! { "$set": { "at": later(now, config.lease) }, "$inc": { "attempts": 1 } },
+        )
+        .await?;
         Ok(won)
     }
 
     async fn publish(&self, claimed: Vec<(Bson, OutboxEntry)>) -> Result<Pass, OutboxError> {
         let Inner {
             collection,
+            queue,
             publisher,
             config,
             metrics,
@@ -274,25 +389,37 @@ impl Outbox {
             failed: failed.len(),
         };
         let now = DateTime::now();
-        if !sent.is_empty() {
-            collection
-                .update_many(
-                    doc! { "_id": { "$in": sent } },
-                    doc! { "$set": { PENDING: false, PUBLISHED_AT: now } },
-                )
-                .await?;
-        }
-        if !failed.is_empty() {
-            collection
-                .update_many(
-                    doc! { "_id": { "$in": failed } },
-                    doc! { "$set": { AVAILABLE_AT: later(now, config.retry_after) } },
-                )
-                .await?;
-        }
+        update_each(
+            collection,
+            sent.clone(),
+            doc! { "$set": { PENDING: false, PUBLISHED_AT: now } },
+        )
+        .await?;
+        self.dequeue(sent).await?;
+        update_each(
+            queue,
+            failed,
+            doc! { "$set": { "at": later(now, config.retry_after) } },
+        )
+        .await?;
         metrics.published(pass.published);
         metrics.failed(pass.failed);
         Ok(pass)
+    }
+
+    /// Removes the markers of entries that are published.
+    async fn dequeue(&self, ids: Vec<Bson>) -> Result<(), OutboxError> {
+        futures::stream::iter(ids)
+            .map(|id| {
+                self.inner
+                    .queue
+                    .delete_one(doc! { "_id": id })
+                    .into_future()
+            })
+            .buffer_unordered(WRITES_AT_ONCE)
+            .try_for_each(|_| async { Ok(()) })
+            .await?;
+        Ok(())
     }
 
     /// Deletes claims old enough that no relay can still act on the read that led to them. A claim
@@ -318,6 +445,40 @@ impl Outbox {
     }
 }
 
+/// Point writes (by `_id`) a relay pass keeps in flight at once.
+const WRITES_AT_ONCE: usize = 16;
+
+/// Applies `update` to each document of `ids`, one update by `_id` per document, a few at a time.
+///
+/// Not one `update_many` with `$in`: `_id` equality is the lookup every MongoDB-compatible store
+/// answers from its primary key, while FerretDB's SQLite backend answers `$in` by decoding the
+/// whole collection, here the growing collection of orders or payments.
+async fn update_each(
+    collection: &Collection<Document>,
+    ids: Vec<Bson>,
+    update: Document,
+) -> Result<(), OutboxError> {
+    futures::stream::iter(ids)
+        .map(|id| {
+            collection
+                .update_one(doc! { "_id": id }, update.clone())
+                .into_future()
+        })
+        .buffer_unordered(WRITES_AT_ONCE)
+        .try_for_each(|_| async { Ok(()) })
+        .await?;
+    Ok(())
+}
+
+/// An entry's place in the queue: when a relay may (re)try it, and how many claims it has had.
+#[derive(Debug, Deserialize)]
+struct Marker {
+    #[serde(rename = "_id")]
+    id: Bson,
+    #[serde(default)]
+    attempts: i32,
+}
+
 /// `<entry id>#<attempt>`: one claim per attempt of one entry.
 fn claim_key(id: &Bson, attempts: i32) -> String {
     match id {
@@ -326,8 +487,16 @@ fn claim_key(id: &Bson, attempts: i32) -> String {
     }
 }
 
-/// The positions of the claims another relay won (duplicate key); any other failure is an error.
-fn lost_claims(error: mongodb::error::Error) -> Result<HashSet<usize>, OutboxError> {
+fn is_duplicate_key(error: &mongodb::error::Error) -> bool {
+    matches!(
+        error.kind.as_ref(),
+        ErrorKind::Write(mongodb::error::WriteFailure::WriteError(e)) if e.code == DUPLICATE_KEY
+    )
+}
+
+/// The positions of the documents that were there already (duplicate key): claims another relay
+/// won, markers queued before. Any other failure is an error.
+fn duplicate_positions(error: mongodb::error::Error) -> Result<HashSet<usize>, OutboxError> {
     if let ErrorKind::InsertMany(InsertManyError {
         write_errors: Some(write_errors),
         write_concern_error: None,
@@ -345,16 +514,15 @@ fn later(now: DateTime, by: Duration) -> DateTime {
     DateTime::from_millis(now.timestamp_millis().saturating_add(millis))
 }
 
-/// The `_id` and entry of a claimed document; a document whose entry does not decode (written by
-/// something else) is logged and left claimed, so it is retried after the lease, visibly.
-fn decode(document: &Document) -> Option<(Bson, OutboxEntry)> {
-    let id = document.get("_id")?.clone();
+/// The entry of a queued document; one that does not decode (written by something else) is logged
+/// and left queued, so it stays visible.
+fn decode(document: &Document) -> Option<OutboxEntry> {
     let entry = document
         .get_document(OUTBOX_FIELD)
         .ok()
         .and_then(|d| bson::from_document(d.clone()).ok());
     if entry.is_none() {
-        tracing::error!(?id, "outbox entry does not decode; left for inspection");
+        tracing::error!(id = ?document.get("_id"), "outbox entry does not decode; left for inspection");
     }
-    Some((id, entry?))
+    entry
 }

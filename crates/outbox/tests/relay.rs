@@ -1,5 +1,6 @@
 //! The relay against the real test servers: entries are published once, in order, survive a
-//! crashed claimer and a failed publish, and two relays racing never publish an entry twice.
+//! crashed claimer, a crashed writer and a failed publish, and two relays racing never publish an
+//! entry twice.
 
 use std::time::Duration;
 
@@ -39,21 +40,41 @@ impl Harness {
         )
     }
 
-    /// Writes `n` documents, each with its event, the way a service does: in one insert.
-    async fn write(&self, n: usize) {
-        let documents: Vec<Document> = (0..n)
-            .map(|i| {
+    /// Inserts `n` documents, each with its event in the same insert, without queueing them: what
+    /// a writer that died right after its insert leaves.
+    async fn insert(&self, n: usize) -> Vec<String> {
+        let ids: Vec<String> = (0..n).map(|i| format!("thing-{i:04}")).collect();
+        let documents: Vec<Document> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
                 let mut fields = Fields::new();
                 fields.push("type", "Thing");
                 fields.push("n", i.to_string());
                 let entry = OutboxEntry::new(&self.stream, fields);
-                doc! { "_id": format!("thing-{i:04}"), "outbox": bson::to_bson(&entry).expect("an entry serializes") }
+                doc! { "_id": id, "outbox": bson::to_bson(&entry).expect("an entry serializes") }
             })
             .collect();
         self.collection
             .insert_many(documents)
             .await
             .expect("inserting test documents");
+        ids
+    }
+
+    /// Writes `n` documents the way a service does: each with its event in one insert, then queued.
+    async fn write(&self, outbox: &Outbox, n: usize) {
+        for id in self.insert(n).await {
+            outbox.written(id).await;
+        }
+    }
+
+    fn queue(&self) -> Collection<Document> {
+        let db = self
+            .collection
+            .client()
+            .database(&self.collection.namespace().db);
+        db.collection("things_outbox_queue")
     }
 
     /// The `n` field of every entry in the stream, in stream order.
@@ -84,6 +105,7 @@ fn fast() -> OutboxConfig {
         lease: Duration::from_millis(300),
         poll_interval: Duration::from_millis(50),
         retry_after: Duration::from_millis(100),
+        sweep_interval: Duration::from_secs(60),
     }
 }
 
@@ -96,7 +118,7 @@ async fn pending_entries_are_published_once_in_write_order_and_marked_sent() {
     let h = Harness::new().await;
     let outbox = h.outbox(fast());
     outbox.ensure_indexes().await.expect("indexes");
-    h.write(5).await;
+    h.write(&outbox, 5).await;
 
     let first = outbox.relay_once().await.expect("a pass");
     let second = outbox.relay_once().await.expect("a pass");
@@ -124,13 +146,13 @@ async fn pending_entries_are_published_once_in_write_order_and_marked_sent() {
 #[tokio::test]
 async fn two_relays_racing_over_the_same_entries_publish_each_exactly_once() {
     let h = Harness::new().await;
-    h.write(300).await;
     // A lease longer than the test: a takeover after expiry is the other test's subject.
     let config = OutboxConfig {
         lease: Duration::from_secs(30),
         ..fast()
     };
     let (a, b) = (h.outbox(config.clone()), h.outbox(config));
+    h.write(&a, 300).await;
 
     let drain = |outbox: Outbox| async move {
         let mut published = 0;
@@ -155,7 +177,8 @@ async fn two_relays_racing_over_the_same_entries_publish_each_exactly_once() {
 #[tokio::test]
 async fn an_entry_held_by_a_crashed_relay_is_published_once_its_lease_expires() {
     let h = Harness::new().await;
-    h.write(1).await;
+    let survivor = h.outbox(fast());
+    h.write(&survivor, 1).await;
     // What a relay that claimed attempt 0 and died leaves behind.
     let db = h.collection.client().database(&h.collection.namespace().db);
     db.collection::<Document>("things_outbox_claims")
@@ -163,14 +186,13 @@ async fn an_entry_held_by_a_crashed_relay_is_published_once_its_lease_expires() 
         .await
         .expect("a claim");
     let lease_end = bson::DateTime::from_millis(bson::DateTime::now().timestamp_millis() + 300);
-    h.collection
+    h.queue()
         .update_one(
             doc! { "_id": "thing-0000" },
-            doc! { "$set": { "outbox.availableAt": lease_end, "outbox.attempts": 1 } },
+            doc! { "$set": { "at": lease_end, "attempts": 1 } },
         )
         .await
         .expect("leasing");
-    let survivor = h.outbox(fast());
 
     let during_lease = survivor.relay_once().await.expect("a pass");
     tokio::time::sleep(Duration::from_millis(400)).await;
@@ -190,7 +212,8 @@ async fn an_entry_held_by_a_crashed_relay_is_published_once_its_lease_expires() 
 #[tokio::test]
 async fn a_failed_publish_stays_pending_and_is_retried() {
     let h = Harness::new().await;
-    h.write(1).await;
+    let outbox = h.outbox(fast());
+    h.write(&outbox, 1).await;
     // A plain key where the stream should be: XADD fails with WRONGTYPE, a real Redis error.
     let () = h
         .redis
@@ -198,7 +221,6 @@ async fn a_failed_publish_stays_pending_and_is_retried() {
         .set(&h.stream, "not a stream", None, None, false)
         .await
         .expect("SET");
-    let outbox = h.outbox(fast());
 
     let failed = outbox.relay_once().await.expect("a pass");
     let pending_after_failure = h.pending().await;
@@ -225,7 +247,7 @@ async fn a_failed_publish_stays_pending_and_is_retried() {
 }
 
 #[tokio::test]
-async fn the_running_relay_publishes_when_notified_and_stops_on_shutdown() {
+async fn the_running_relay_publishes_what_is_written_at_once_and_stops_on_shutdown() {
     let h = Harness::new().await;
     // A poll interval far beyond the test: only the notification can explain a quick publish.
     let outbox = h.outbox(OutboxConfig {
@@ -236,8 +258,7 @@ async fn the_running_relay_publishes_when_notified_and_stops_on_shutdown() {
     let relay = tokio::spawn(outbox.clone().run(shutdown.clone()));
     tokio::time::sleep(Duration::from_millis(100)).await; // the first (empty) pass is done
 
-    h.write(3).await;
-    outbox.notify();
+    h.write(&outbox, 3).await;
     let mut published = Vec::new();
     for _ in 0..50 {
         published = h.published().await;
@@ -254,4 +275,54 @@ async fn the_running_relay_publishes_when_notified_and_stops_on_shutdown() {
         matches!(stopped, Ok(Ok(()))),
         "the relay did not stop: {stopped:?}"
     );
+}
+
+#[tokio::test]
+async fn an_entry_its_writer_never_queued_is_found_by_the_sweep_and_published_once() {
+    let h = Harness::new().await;
+    let outbox = h.outbox(fast());
+    h.insert(2).await;
+
+    let before_sweep = outbox.relay_once().await.expect("a pass");
+    let swept = outbox.sweep().await.expect("a sweep");
+    let after_sweep = outbox.relay_once().await.expect("a pass");
+    let swept_again = outbox.sweep().await.expect("a sweep");
+
+    assert_eq!(
+        before_sweep,
+        Pass::default(),
+        "unqueued entries are not searched for"
+    );
+    assert_eq!(swept, 2);
+    assert_eq!(
+        after_sweep,
+        Pass {
+            published: 2,
+            failed: 0
+        }
+    );
+    assert_eq!(swept_again, 0, "published entries are not queued again");
+    assert_eq!(h.published().await, numbers(0..2));
+    assert_eq!(outbox.backlog().await.expect("backlog"), 0);
+}
+
+#[tokio::test]
+async fn a_published_entry_left_queued_by_a_crashed_relay_is_dropped_not_republished() {
+    let h = Harness::new().await;
+    let outbox = h.outbox(fast());
+    h.write(&outbox, 1).await;
+    // What a relay that published and marked the entry sent, then died, leaves: a stale marker.
+    h.collection
+        .update_one(
+            doc! { "_id": "thing-0000" },
+            doc! { "$set": { "outbox.pending": false } },
+        )
+        .await
+        .expect("marking sent");
+
+    let pass = outbox.relay_once().await.expect("a pass");
+
+    assert_eq!(pass, Pass::default());
+    assert_eq!(h.published().await, Vec::<String>::new());
+    assert_eq!(outbox.backlog().await.expect("backlog"), 0);
 }

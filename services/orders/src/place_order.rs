@@ -204,7 +204,7 @@ impl Attempt<'_> {
         };
         match state.store.insert_order(&order).await {
             Ok(Inserted::New) => {
-                state.outbox.notify();
+                state.outbox.written(order.id.as_str()).await;
                 state.order_metrics.created.inc();
                 tracing::info!(amount = %amount, "order placed");
                 Ok(OrderDocument {

@@ -74,8 +74,9 @@ impl Payments {
         traceparent: &Traceparent,
     ) -> Result<Charged, ChargeError> {
         if self.store.exists(&order.order_id).await? {
-            // Its event may still be pending if the process died before relaying it: wake the relay.
-            self.outbox.notify();
+            // Its event may still be pending, unqueued, if the process died between its insert and
+            // queueing it: queue it (a no-op when it is queued or published) and wake the relay.
+            self.outbox.written(order.order_id.as_str()).await;
             tracing::info!("order already charged; nothing to do");
             return Ok(Charged::AlreadyRecorded);
         }
@@ -89,7 +90,7 @@ impl Payments {
         let status = payment.status;
         match self.store.insert(&payment).await? {
             Inserted::New => {
-                self.outbox.notify();
+                self.outbox.written(order.order_id.as_str()).await;
                 self.metrics.recorded(status);
                 tracing::info!(payment_id = %payment.payment_id, status = status.as_str(),
                     reason = payment.reason.as_deref(), "payment recorded");
