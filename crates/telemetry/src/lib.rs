@@ -1,12 +1,28 @@
 #![doc = include_str!("../README.md")]
 
+mod batched;
+
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
+
+/// Keeps the log writer running; dropping it writes out what is buffered. Hold it in `main` until
+/// the service has stopped.
+#[must_use = "dropping the guard stops the log writer"]
+#[derive(Debug)]
+pub struct LogGuard {
+    _flusher: batched::Flusher,
+}
 
 /// Installs the global subscriber for `service_name` (the binary name, e.g. `order-history`).
 ///
 /// Reads `RUST_LOG` and `LOG_FORMAT` once, here, so nothing deeper in the code looks at them.
 /// A second call, or a call after another subscriber was set, changes nothing.
-pub fn init(service_name: &str) {
+///
+/// Lines are written to stdout in batches, every 100 ms, by a thread of their own (see `batched`):
+/// a request only formats its line and appends it to a buffer. Lines are never dropped; dropping
+/// the returned guard writes out the rest.
+pub fn init(service_name: &str) -> LogGuard {
     let (filter, rejected) = match std::env::var("RUST_LOG") {
         Ok(directives) if !directives.trim().is_empty() => match EnvFilter::try_new(&directives) {
             Ok(filter) => (filter, None),
@@ -19,7 +35,13 @@ pub fn init(service_name: &str) {
     };
     let json = std::env::var("LOG_FORMAT").is_ok_and(|format| format.eq_ignore_ascii_case("json"));
 
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let (writer, flusher) = batched::stdout();
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        // Colours only for a person at a terminal: escape codes in a log file are noise to read
+        // and to search, and cost time to write.
+        .with_ansi(std::io::stdout().is_terminal())
+        .with_writer(writer);
     let installed = if json {
         builder
             .json()
@@ -42,6 +64,7 @@ pub fn init(service_name: &str) {
             "ignoring invalid RUST_LOG, using the default filter"
         );
     }
+    LogGuard { _flusher: flusher }
 }
 
 /// The filter used when `RUST_LOG` is unset: `info` overall, `debug` for the service's own crate
@@ -66,7 +89,7 @@ mod tests {
 
     #[test]
     fn init_twice_does_not_panic() {
-        init("orders");
-        init("orders");
+        let _first = init("orders");
+        let _second = init("orders");
     }
 }

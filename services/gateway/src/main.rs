@@ -5,7 +5,7 @@ use gateway::{Application, Config};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    shop_telemetry::init("gateway");
+    let _logs = shop_telemetry::init("gateway");
 
     let config = Config::from_env().context("reading the configuration")?;
     tracing::info!(bind_addr = %config.bind_addr, "starting gateway");

@@ -135,7 +135,7 @@ impl Proxy {
     /// buffered answer either arrives whole within the deadline or becomes a clean 504, never a
     /// truncated 200.
     pub async fn send(&self, upstream: Upstream, outgoing: Outgoing) -> Result<Response> {
-        let url = self.url(upstream, &outgoing.path_and_query)?;
+        let url = self.url(upstream, &outgoing.path_and_query);
         let timeout = outgoing.timeout;
         let failed = |error: reqwest::Error| classify(upstream, timeout, &error);
         let answer = self
@@ -159,9 +159,7 @@ impl Proxy {
 
     /// Whether `upstream` answers `GET /health/ready` with 200 within `timeout`.
     pub async fn is_ready(&self, upstream: Upstream, timeout: Duration) -> bool {
-        let Ok(url) = self.url(upstream, "/health/ready") else {
-            return false;
-        };
+        let url = self.url(upstream, "/health/ready");
         match self.http.get(url).timeout(timeout).send().await {
             Ok(answer) => answer.status() == StatusCode::OK,
             Err(error) => {
@@ -171,10 +169,22 @@ impl Proxy {
         }
     }
 
-    fn url(&self, upstream: Upstream, path_and_query: &str) -> Result<Url> {
-        let base = self.urls.get(upstream).as_str().trim_end_matches('/');
-        Url::parse(&format!("{base}{path_and_query}"))
-            .map_err(|error| ApiError::Internal(format!("{} URL: {error}", upstream.name())))
+    /// The upstream's base URL with the client's path (after the base's own path, if it has one)
+    /// and query. Built from the parsed base rather than by parsing a string per request: the
+    /// host, port and scheme were checked once, at startup.
+    fn url(&self, upstream: Upstream, path_and_query: &str) -> Url {
+        let base = self.urls.get(upstream);
+        let (path, query) = match path_and_query.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (path_and_query, None),
+        };
+        let mut url = base.clone();
+        match base.path().trim_end_matches('/') {
+            "" => url.set_path(path),
+            prefix => url.set_path(&format!("{prefix}{path}")),
+        }
+        url.set_query(query);
+        url
     }
 }
 
@@ -240,6 +250,36 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn upstream_urls_keep_the_base_path_and_the_clients_encoded_path_and_query()
+    -> anyhow::Result<()> {
+        let proxy = |base: &str| -> anyhow::Result<Proxy> {
+            let urls = UpstreamUrls::all_at(&Url::parse(base)?);
+            Ok(Proxy::new(urls, Duration::from_secs(1), 1024)?)
+        };
+
+        let plain = proxy("http://127.0.0.1:8081")?;
+        let prefixed = proxy("http://products.internal:80/shop/")?;
+
+        assert_eq!(
+            plain
+                .url(Upstream::Products, "/api/products?search=caf%C3%A9&page=2")
+                .as_str(),
+            "http://127.0.0.1:8081/api/products?search=caf%C3%A9&page=2"
+        );
+        assert_eq!(
+            prefixed
+                .url(Upstream::Products, "/api/products/p-1")
+                .as_str(),
+            "http://products.internal/shop/api/products/p-1"
+        );
+        assert_eq!(
+            plain.url(Upstream::Products, "/a%2Fb?").as_str(),
+            "http://127.0.0.1:8081/a%2Fb?"
+        );
+        Ok(())
     }
 
     #[test]

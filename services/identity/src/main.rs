@@ -5,7 +5,7 @@ use identity::{Application, Config};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    shop_telemetry::init("identity");
+    let _logs = shop_telemetry::init("identity");
 
     let config = Config::from_env().context("reading the configuration")?;
     tracing::info!(

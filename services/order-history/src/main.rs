@@ -5,7 +5,7 @@ use order_history::{Application, Config};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    shop_telemetry::init("order-history");
+    let _logs = shop_telemetry::init("order-history");
 
     let config = Config::from_env().context("reading the configuration")?;
     tracing::info!(

@@ -35,10 +35,10 @@ pub enum Settled {
 /// `OrderCreated` is published, so a payment for an unknown order means lost data or a foreign
 /// producer, never a race to wait out.
 ///
-/// The status change is a conditional update (`orderStatusCode` still the one read). On FerretDB,
-/// where an update reads the document, changes it and writes all of it back, two things could go
-/// wrong, and neither does:
-/// - two handlers for one order could both pass the filter. `payments` stores one payment per order
+/// The status change is checked against the status read, then written by `_id`. Two things could
+/// go wrong between the read and the write (on FerretDB, where an update reads the document,
+/// changes it and writes all of it back, even within the write), and neither does:
+/// - two handlers for one order could both pass the check. `payments` stores one payment per order
 ///   (unique on `orderId`), so every event about one order, however often delivered, carries the
 ///   same outcome and payment id: racing writers write the same values.
 /// - a concurrent write to *other* fields of the order could be overwritten, or overwrite ours. The
@@ -58,7 +58,7 @@ pub async fn settle_payment(
     match transition(current, payment.order_status) {
         Transition::Apply(next) => {
             let moved = store
-                .settle_order(&payment.order_id, current, next, &payment.payment_id)
+                .settle_order(&payment.order_id, next, &payment.payment_id)
                 .await?;
             if moved {
                 tracing::info!(from = %current, to = %next, "order settled");

@@ -5,7 +5,7 @@ use orders::{Application, Config};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    shop_telemetry::init("orders");
+    let _logs = shop_telemetry::init("orders");
 
     let config = Config::from_env().context("reading the configuration")?;
     tracing::info!(

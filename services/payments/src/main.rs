@@ -5,7 +5,7 @@ use payments::{Application, Config};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    shop_telemetry::init("payments");
+    let _logs = shop_telemetry::init("payments");
 
     let config = Config::from_env().context("reading the configuration")?;
     tracing::info!(

@@ -5,7 +5,7 @@ use products::{Application, Config};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    shop_telemetry::init("products");
+    let _logs = shop_telemetry::init("products");
 
     let config = Config::from_env().context("reading the configuration")?;
     tracing::info!(

@@ -118,10 +118,15 @@ impl Store {
         user: &UserId,
         id: &OrderId,
     ) -> Result<Option<OrderDocument>, Error> {
-        self.orders
-            .find_one(doc! { "_id": id.as_str(), "userId": user.as_str() })
+        // The owner is checked here, not in the filter: a filter of `_id` alone is what every
+        // MongoDB-compatible store answers by its primary key (FerretDB's SQLite backend scans the
+        // collection for any other filter).
+        let order = self
+            .orders
+            .find_one(doc! { "_id": id.as_str() })
             .projection(without_outbox())
-            .await
+            .await?;
+        Ok(order.filter(|order| order.user_id == *user))
     }
 
     /// One page of `user`'s orders, newest first (ties broken by id, which is time-ordered too),
@@ -147,22 +152,24 @@ impl Store {
         Ok((items, total))
     }
 
-    /// Moves the order from `from` to `to` if it is still in `from`; true when it was moved.
+    /// Moves the order to `to`, recording its payment; true when the document changed.
     ///
-    /// The filter on the current status is what keeps a stale event from overwriting a newer
-    /// status on MongoDB. (On FerretDB it is not atomic; see the payments consumer for why that is
-    /// still safe there.)
+    /// The caller has checked the transition against the status it read. The filter is the `_id`
+    /// alone, not also that status, because a filter of `_id` alone is what every MongoDB-compatible
+    /// store answers by its primary key (FerretDB's SQLite backend scans the whole collection for
+    /// any other filter, which made settling cost more with every order ever placed). Nothing is
+    /// lost by it: `payments` stores one payment per order, so every event about one order carries
+    /// the same outcome, and two handlers racing past the check write the same values.
     pub async fn settle_order(
         &self,
         id: &OrderId,
-        from: OrderStatus,
         to: OrderStatus,
         payment_id: &PaymentId,
     ) -> Result<bool, Error> {
         let updated = self
             .orders
             .update_one(
-                doc! { "_id": id.as_str(), "orderStatusCode": from.code() },
+                doc! { "_id": id.as_str() },
                 doc! { "$set": {
                     "orderStatusCode": to.code(),
                     "paymentId": payment_id.as_str(),

@@ -8,6 +8,7 @@
 //! uses an index only for `_id`, it avoids a scan of the whole ledger per read, which is what keeps a
 //! hot product fast under contention. The hint is only a starting point: a stale one (other
 //! replicas appended) costs a few more point reads, and an impossible one falls back to the index.
+//! A process starts without hints, at seq 1.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -44,9 +45,10 @@ impl HeadHints {
 impl Store {
     /// The product's latest movement, or `None` when it has none (it was never seeded).
     pub async fn head(&self, product_id: &str) -> Result<Option<Movement>> {
-        if let Some(hint) = self.hints.get(product_id)
-            && let Some(mut head) = self.movement_at(product_id, hint).await?
-        {
+        // Without a hint (the product's first read in this process), start at the opening movement,
+        // seq 1, which every seeded product has: a short ledger is then walked by point reads too.
+        let hint = self.hints.get(product_id).unwrap_or(1);
+        if let Some(mut head) = self.movement_at(product_id, hint).await? {
             for _ in 0..MAX_PROBES {
                 match self.movement_at(product_id, head.seq + 1).await? {
                     Some(next) => head = next,
