@@ -117,37 +117,37 @@ impl Gateway {
             .await
     }
 
+    async fn post_json(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        what: &str,
+    ) -> Result<reqwest::Response, CallError> {
+        self.http
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .map_err(|error| CallError::Transport {
+                what: what.to_owned(),
+                error,
+            })
+    }
+
     /// Registers `email` (an existing account is fine) and logs in.
     pub async fn session(&self, email: &str, password: &str) -> Result<Session, CallError> {
         let name = email.split('@').next().unwrap_or(email);
         let body = json!({ "email": email, "password": password, "name": name });
         let what = format!("POST /api/auth/register ({email})");
-        let answer = self
-            .http
-            .post(self.url("/api/auth/register"))
-            .json(&body)
-            .send()
-            .await
-            .map_err(|error| CallError::Transport {
-                what: what.clone(),
-                error,
-            })?;
+        let answer = self.post_json("/api/auth/register", &body, &what).await?;
         // 409: registered by an earlier run with the same --run-id.
         if !(answer.status() == StatusCode::CREATED || answer.status() == StatusCode::CONFLICT) {
             return Err(status_error(what, answer).await);
         }
 
         let what = format!("POST /api/auth/login ({email})");
-        let answer = self
-            .http
-            .post(self.url("/api/auth/login"))
-            .json(&json!({ "email": email, "password": password }))
-            .send()
-            .await
-            .map_err(|error| CallError::Transport {
-                what: what.clone(),
-                error,
-            })?;
+        let login = json!({ "email": email, "password": password });
+        let answer = self.post_json("/api/auth/login", &login, &what).await?;
         let login: LoginAnswer = read_json(what.clone(), answer).await?;
         let authorization =
             HeaderValue::try_from(format!("Bearer {}", login.token)).map_err(|_| {

@@ -14,10 +14,15 @@ use crate::store::orders::OrderState;
 /// The consumer group this service reads `PAYMENTS_STREAM` as.
 pub const GROUP: &str = "orders";
 
-/// How long a handler waits for its order's event to be marked sent (normally milliseconds after
-/// the publish that led to this payment) before handing the entry back for a later retry.
-const PUBLISHED_WAIT: Duration = Duration::from_millis(200);
-const PUBLISHED_POLL: Duration = Duration::from_millis(20);
+/// How long a handler waits for its order's event to be marked sent before handing the entry back
+/// for a later retry. Normally it is marked milliseconds after the publish that led to this
+/// payment, but under load the payment can overtake the mark by much more; giving up early sends
+/// the entry to the retry path, which waits `CONSUMER_CLAIM_IDLE_MS` (30 s), so the wait is long,
+/// well inside the handler's timeout (`CONSUMER_HANDLER_TIMEOUT_MS`, 10 s).
+const PUBLISHED_WAIT: Duration = Duration::from_secs(5);
+/// The first pause between reads of the order; it doubles up to [`PUBLISHED_POLL_MAX`].
+const PUBLISHED_POLL: Duration = Duration::from_millis(10);
+const PUBLISHED_POLL_MAX: Duration = Duration::from_millis(250);
 
 /// What handling one `PaymentProcessed` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +87,7 @@ async fn published_order(
     payment: &PaymentProcessed,
 ) -> Result<OrderState, HandlerError> {
     let deadline = tokio::time::Instant::now() + PUBLISHED_WAIT;
+    let mut pause = PUBLISHED_POLL;
     loop {
         let order = store
             .order_state(&payment.order_id)
@@ -97,7 +103,8 @@ async fn published_order(
             )
             .into());
         }
-        tokio::time::sleep(PUBLISHED_POLL).await;
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(PUBLISHED_POLL_MAX);
     }
 }
 
