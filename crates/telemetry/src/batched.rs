@@ -82,7 +82,6 @@ pub(crate) fn stdout() -> (BatchedStdout, Flusher) {
 }
 
 fn run_flusher(shared: &Shared) {
-    let mut out = io::stdout().lock();
     loop {
         let stopping = {
             let buffer = shared.lock();
@@ -92,7 +91,9 @@ fn run_flusher(shared: &Shared) {
                 .unwrap_or_else(PoisonError::into_inner);
             buffer.stopping
         };
-        shared.flush_into(&mut out);
+        // Stdout is locked per batch, never held between batches: another writer to stdout (a
+        // second flusher, a panic message) must not wait on this thread's sleep.
+        shared.flush_into(&mut io::stdout().lock());
         if stopping {
             return;
         }
