@@ -409,17 +409,8 @@ impl Outbox {
 
     /// Removes the markers of entries that are published.
     async fn dequeue(&self, ids: Vec<Bson>) -> Result<(), OutboxError> {
-        futures::stream::iter(ids)
-            .map(|id| {
-                self.inner
-                    .queue
-                    .delete_one(doc! { "_id": id })
-                    .into_future()
-            })
-            .buffer_unordered(WRITES_AT_ONCE)
-            .try_for_each(|_| async { Ok(()) })
-            .await?;
-        Ok(())
+        let queue = &self.inner.queue;
+        each_by_id(ids, |id| queue.delete_one(doc! { "_id": id }).into_future()).await
     }
 
     /// Deletes claims old enough that no relay can still act on the read that led to them. A claim
@@ -458,12 +449,21 @@ async fn update_each(
     ids: Vec<Bson>,
     update: Document,
 ) -> Result<(), OutboxError> {
+    each_by_id(ids, |id| {
+        collection
+            .update_one(doc! { "_id": id }, update.clone())
+            .into_future()
+    })
+    .await
+}
+
+/// Runs `write` for each of `ids`, [`WRITES_AT_ONCE`] at a time; the first error ends it.
+async fn each_by_id<W, T>(ids: Vec<Bson>, write: impl FnMut(Bson) -> W) -> Result<(), OutboxError>
+where
+    W: std::future::Future<Output = mongodb::error::Result<T>>,
+{
     futures::stream::iter(ids)
-        .map(|id| {
-            collection
-                .update_one(doc! { "_id": id }, update.clone())
-                .into_future()
-        })
+        .map(write)
         .buffer_unordered(WRITES_AT_ONCE)
         .try_for_each(|_| async { Ok(()) })
         .await?;
