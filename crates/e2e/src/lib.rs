@@ -84,6 +84,7 @@ impl Shop {
                 products_timeout: Duration::from_secs(10),
                 outbox_relay: true,
                 consumer: ConsumerTuning::default(),
+                reconcile: orders::ReconcileConfig::default(),
             })
             .await,
             |app| (app.port(), app.shutdown_token(), app.run_until_stopped()),

@@ -17,6 +17,8 @@ pub(crate) struct OutboxMetrics {
     published: Family<CollectionLabel, Counter>,
     failures: Family<CollectionLabel, Counter>,
     backlog: Family<CollectionLabel, Gauge>,
+    undecodable: Family<CollectionLabel, Counter>,
+    takeovers: Family<CollectionLabel, Counter>,
 }
 
 impl OutboxMetrics {
@@ -28,6 +30,8 @@ impl OutboxMetrics {
             published: Family::default(),
             failures: Family::default(),
             backlog: Family::default(),
+            undecodable: Family::default(),
+            takeovers: Family::default(),
         }
     }
 
@@ -48,6 +52,16 @@ impl OutboxMetrics {
             "Outbox entries waiting to be published",
             self.backlog.clone(),
         );
+        r.register(
+            "undecodable",
+            "Queued outbox entries that do not decode, moved to <collection>_outbox_dead",
+            self.undecodable.clone(),
+        );
+        r.register(
+            "claim_takeovers",
+            "Entries whose claiming relay died before scheduling them, taken over after the lease",
+            self.takeovers.clone(),
+        );
     }
 
     pub(crate) fn published(&self, n: usize) {
@@ -56,6 +70,14 @@ impl OutboxMetrics {
 
     pub(crate) fn failed(&self, n: usize) {
         self.failures.get_or_create(&self.label).inc_by(n as u64);
+    }
+
+    pub(crate) fn undecodable(&self, n: usize) {
+        self.undecodable.get_or_create(&self.label).inc_by(n as u64);
+    }
+
+    pub(crate) fn takeovers(&self, n: usize) {
+        self.takeovers.get_or_create(&self.label).inc_by(n as u64);
     }
 
     pub(crate) fn backlog(&self, n: u64) {

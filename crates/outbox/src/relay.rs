@@ -78,6 +78,9 @@ struct Inner {
     /// `<collection>_outbox_queue`: `{_id: <document id>, at}` for each entry not yet published,
     /// see [`Outbox::written`].
     queue: Collection<Document>,
+    /// `<collection>_outbox_dead`: queued entries that do not decode, moved out of the queue so
+    /// they neither block nor cost a pass, and kept for an operator (`{_id, at, reason}`).
+    dead: Collection<Document>,
     publisher: Publisher,
     config: OutboxConfig,
     wake: Notify,
@@ -104,12 +107,13 @@ impl Outbox {
                 .database(&collection.namespace().db)
                 .collection(&format!("{}_outbox_{suffix}", collection.name()))
         };
-        let (claims, queue) = (sibling("claims"), sibling("queue"));
+        let (claims, queue, dead) = (sibling("claims"), sibling("queue"), sibling("dead"));
         Self {
             inner: Arc::new(Inner {
                 collection,
                 claims,
                 queue,
+                dead,
                 publisher,
                 config,
                 wake: Notify::new(),
@@ -295,21 +299,24 @@ impl Outbox {
 
         let mut due = Vec::new();
         let mut done = Vec::new();
+        let mut undecodable = Vec::new();
         for (marker, document) in markers.into_iter().zip(documents) {
             // A marker is written after its document, and documents are never deleted: a marker
-            // without one was not written by `written`, and is dropped. An entry that does not decode
-            // is logged by `decode` and left queued, to be seen.
+            // without one was not written by `written`, and is dropped. An entry that does not
+            // decode is moved out of the queue (see `bury`), so it cannot hold up the entries
+            // behind it or cost every pass a read.
             let Some(document) = document else {
                 done.push(marker.id);
                 continue;
             };
             match decode(&document) {
-                Some(entry) if entry.pending => due.push((marker, entry)),
-                Some(_) => done.push(marker.id),
-                None => {}
+                Ok(entry) if entry.pending => due.push((marker, entry)),
+                Ok(_) => done.push(marker.id),
+                Err(reason) => undecodable.push((marker.id, reason)),
             }
         }
         self.dequeue(done).await?;
+        self.bury(undecodable).await?;
         if due.is_empty() {
             return Ok(Pass::default());
         }
@@ -343,20 +350,110 @@ impl Outbox {
             Ok(_) => HashSet::new(),
             Err(error) => duplicate_positions(error)?,
         };
-        let won: Vec<(Bson, OutboxEntry)> = due
-            .into_iter()
-            .enumerate()
-            .filter(|(index, _)| !lost.contains(index))
-            .map(|(_, (marker, entry))| (marker.id, entry))
+        let mut won = Vec::new();
+        let mut lost_markers = Vec::new();
+        for (index, (marker, entry)) in due.into_iter().enumerate() {
+            if lost.contains(&index) {
+                lost_markers.push(marker);
+            } else {
+                won.push((marker, entry));
+            }
+        }
+        // Each winner moves its marker to the next attempt, due after the lease. `$set` of the
+        // attempt number, not `$inc`: a takeover (below) writes the same value, so the two
+        // cannot add up to skipping an attempt.
+        let next_attempts: Vec<(Bson, i32)> = won
+            .iter()
+            .map(|(marker, _)| (marker.id.clone(), marker.attempts.saturating_add(1)))
             .collect();
-        let ids: Vec<Bson> = won.iter().map(|(id, _)| id.clone()).collect();
-        update_each(
+        let lease_end = later(now, config.lease);
+        let queue_ = queue.clone();
+        futures::stream::iter(next_attempts)
+            .map(move |(id, attempts)| {
+                let queue = queue_.clone();
+                async move {
+                    queue
+                        .update_one(
+                            doc! { "_id": id },
+                            doc! { "$set": { "at": lease_end, "attempts": attempts } },
+                        )
+                        .await
+                }
+            })
+            .buffer_unordered(WRITES_AT_ONCE)
+            .try_for_each(|_| async { Ok(()) })
+            .await?;
+        self.take_over_stalled(lost_markers, now).await?;
+        Ok(won
+            .into_iter()
+            .map(|(marker, entry)| (marker.id, entry))
+            .collect())
+    }
+
+    /// A claim lost to a winner that never moved the marker on: the winner died (or froze)
+    /// between its claim insert and its marker update, and the marker still names the attempt it
+    /// claimed, so every relay would lose that attempt until the claim is forgotten (minutes).
+    /// Once the claim is older than the lease, the attempt is over: move the marker to the next
+    /// attempt, which the next pass claims afresh. Claims younger than the lease belong to a
+    /// relay still at work and are left alone.
+    async fn take_over_stalled(&self, lost: Vec<Marker>, now: DateTime) -> Result<(), OutboxError> {
+        let Inner {
+            claims,
             queue,
-            ids,
-            doc! { "$set": { "at": later(now, config.lease) }, "$inc": { "attempts": 1 } },
-        )
-        .await?;
-        Ok(won)
+            config,
+            metrics,
+            ..
+        } = &*self.inner;
+        let expired_before = now
+            .timestamp_millis()
+            .saturating_sub(i64::try_from(config.lease.as_millis()).unwrap_or(i64::MAX));
+        let mut taken = 0;
+        for marker in lost {
+            let claim = claims
+                .find_one(doc! { "_id": claim_key(&marker.id, marker.attempts) })
+                .await?;
+            let stalled = claim
+                .and_then(|claim| claim.get_datetime("at").ok().copied())
+                .is_some_and(|at| at.timestamp_millis() < expired_before);
+            if stalled {
+                queue
+                    .update_one(
+                        doc! { "_id": marker.id.clone() },
+                        doc! { "$set": { "attempts": marker.attempts.saturating_add(1) } },
+                    )
+                    .await?;
+                tracing::warn!(id = ?marker.id, attempt = marker.attempts, "an outbox claim outlived its lease unscheduled; taking the entry over");
+                taken += 1;
+            }
+        }
+        metrics.takeovers(taken);
+        Ok(())
+    }
+
+    /// Moves queued entries that do not decode out of the queue, into `<collection>_outbox_dead`.
+    async fn bury(&self, entries: Vec<(Bson, String)>) -> Result<(), OutboxError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let Inner {
+            queue,
+            dead,
+            metrics,
+            collection,
+            ..
+        } = &*self.inner;
+        for (id, reason) in &entries {
+            tracing::error!(?id, %reason, collection = %collection.name(), "outbox entry does not decode; moved to the dead collection");
+            let record = doc! { "_id": id.clone(), "at": DateTime::now(), "reason": reason };
+            match dead.insert_one(record).await {
+                Ok(_) => {}
+                Err(error) if is_duplicate_key(&error) => {} // buried by an earlier pass
+                Err(error) => return Err(error.into()),
+            }
+            queue.delete_one(doc! { "_id": id.clone() }).await?;
+        }
+        metrics.undecodable(entries.len());
+        Ok(())
     }
 
     async fn publish(&self, claimed: Vec<(Bson, OutboxEntry)>) -> Result<Pass, OutboxError> {
@@ -514,15 +611,10 @@ fn later(now: DateTime, by: Duration) -> DateTime {
     DateTime::from_millis(now.timestamp_millis().saturating_add(millis))
 }
 
-/// The entry of a queued document; one that does not decode (written by something else) is logged
-/// and left queued, so it stays visible.
-fn decode(document: &Document) -> Option<OutboxEntry> {
+/// The entry of a queued document, or why it has none that decodes (written by something else).
+fn decode(document: &Document) -> Result<OutboxEntry, String> {
     let entry = document
         .get_document(OUTBOX_FIELD)
-        .ok()
-        .and_then(|d| bson::from_document(d.clone()).ok());
-    if entry.is_none() {
-        tracing::error!(id = ?document.get("_id"), "outbox entry does not decode; left for inspection");
-    }
-    entry
+        .map_err(|error| format!("no `{OUTBOX_FIELD}` document: {error}"))?;
+    bson::from_document(entry.clone()).map_err(|error| error.to_string())
 }

@@ -326,3 +326,78 @@ async fn a_published_entry_left_queued_by_a_crashed_relay_is_dropped_not_republi
     assert_eq!(h.published().await, Vec::<String>::new());
     assert_eq!(outbox.backlog().await.expect("backlog"), 0);
 }
+
+#[tokio::test]
+async fn a_relay_that_died_between_its_claim_and_its_marker_update_delays_the_entry_by_one_lease() {
+    let h = Harness::new().await;
+    let survivor = h.outbox(fast());
+    h.write(&survivor, 2).await;
+    let db = h.collection.client().database(&h.collection.namespace().db);
+    let claims = db.collection::<Document>("things_outbox_claims");
+    // thing-0000: claimed (attempt 0) longer than a lease ago, and its marker never moved on.
+    // thing-0001: claimed just now by a relay that is still at work.
+    let long_ago = bson::DateTime::from_millis(bson::DateTime::now().timestamp_millis() - 1_000);
+    claims
+        .insert_one(doc! { "_id": "thing-0000#0", "at": long_ago })
+        .await
+        .expect("a stale claim");
+    claims
+        .insert_one(doc! { "_id": "thing-0001#0", "at": bson::DateTime::now() })
+        .await
+        .expect("a fresh claim");
+
+    let first = survivor.relay_once().await.expect("a pass");
+    let second = survivor.relay_once().await.expect("a pass");
+
+    // The first pass loses both claims and takes over the stale one; the second publishes it.
+    assert_eq!(first, Pass::default());
+    assert_eq!(
+        second,
+        Pass {
+            published: 1,
+            failed: 0
+        }
+    );
+    assert_eq!(h.published().await, numbers(0..1));
+    assert_eq!(h.pending().await, 1, "the entry under a live claim waits");
+}
+
+#[tokio::test]
+async fn an_entry_that_does_not_decode_leaves_the_queue_and_holds_up_nothing() {
+    let h = Harness::new().await;
+    let outbox = h.outbox(fast());
+    // Oldest first: the broken entry is at the head of the queue.
+    h.collection
+        .insert_one(doc! { "_id": "broken", "outbox": { "stream": 42 } })
+        .await
+        .expect("a broken document");
+    outbox.written("broken").await;
+    h.write(&outbox, 3).await;
+
+    let pass = outbox.relay_once().await.expect("a pass");
+    let again = outbox.relay_once().await.expect("a pass");
+
+    assert_eq!(
+        pass,
+        Pass {
+            published: 3,
+            failed: 0
+        }
+    );
+    assert_eq!(again, Pass::default());
+    assert_eq!(h.published().await, numbers(0..3));
+    let queued = h
+        .queue()
+        .count_documents(doc! { "_id": "broken" })
+        .await
+        .expect("counting");
+    assert_eq!(queued, 0, "moved out of the queue");
+    let db = h.collection.client().database(&h.collection.namespace().db);
+    let dead = db
+        .collection::<Document>("things_outbox_dead")
+        .find_one(doc! { "_id": "broken" })
+        .await
+        .expect("reading the dead collection")
+        .expect("the broken entry is kept for an operator");
+    assert!(dead.get_str("reason").is_ok_and(|reason| !reason.is_empty()));
+}

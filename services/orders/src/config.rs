@@ -19,6 +19,35 @@ pub const DEFAULT_PRODUCTS_URL: &str = "http://127.0.0.1:8081";
 /// contention products retries for up to 3 s before answering `stock_busy`, and this stays above that.
 pub const DEFAULT_PRODUCTS_TIMEOUT: Duration = Duration::from_secs(4);
 
+/// `RECONCILE_INTERVAL_MS`, `PLACEMENT_TIMEOUT_MS` and `REANNOUNCE_AFTER_MS` when unset.
+pub const DEFAULT_RECONCILE_INTERVAL: Duration = Duration::from_secs(5);
+pub const DEFAULT_PLACEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_REANNOUNCE_AFTER: Duration = Duration::from_secs(60);
+
+/// The reconciler's clock (see `reconciler.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReconcileConfig {
+    /// `RECONCILE_INTERVAL_MS`, default 5000: how often unfinished placements are looked at.
+    pub interval: Duration,
+    /// `PLACEMENT_TIMEOUT_MS`, default 30000: an undecided placement this old is rejected and its
+    /// stock released. Above `PRODUCTS_TIMEOUT_MS`, so a request that is merely slow is not
+    /// rejected while it waits for products (it would lose the fence and answer 503).
+    pub placement_timeout: Duration,
+    /// `REANNOUNCE_AFTER_MS`, default 60000: an order still unpaid this long after it was written
+    /// (or last re-announced) has its `OrderCreated` published again.
+    pub reannounce_after: Duration,
+}
+
+impl Default for ReconcileConfig {
+    fn default() -> Self {
+        Self {
+            interval: DEFAULT_RECONCILE_INTERVAL,
+            placement_timeout: DEFAULT_PLACEMENT_TIMEOUT,
+            reannounce_after: DEFAULT_REANNOUNCE_AFTER,
+        }
+    }
+}
+
 /// Everything the service reads at startup. Fields are public so tests build one directly.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -43,6 +72,8 @@ pub struct Config {
     pub outbox_relay: bool,
     /// How the `PAYMENTS_STREAM` consumer retries (`CONSUMER_*`).
     pub consumer: ConsumerTuning,
+    /// The reconciler's intervals and ages.
+    pub reconcile: ReconcileConfig,
 }
 
 impl Config {
@@ -58,11 +89,52 @@ impl Config {
             streams: StreamNames::with_prefix(&env.or("STREAM_PREFIX", String::new())?),
             stream_max_len: env.or("STREAM_MAX_LEN", shop_streams::DEFAULT_MAX_LEN)?,
             products_url: products_url(env)?,
-            products_timeout: env.millis_or("PRODUCTS_TIMEOUT_MS", DEFAULT_PRODUCTS_TIMEOUT)?,
+            products_timeout: products_timeout(env)?,
             outbox_relay: env.or("OUTBOX_RELAY", true)?,
             consumer: ConsumerTuning::from_env(env)?,
+            reconcile: reconcile(env, products_timeout(env)?)?,
         })
     }
+}
+
+/// A duration in whole milliseconds, for comparing with BSON dates.
+pub(crate) fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn products_timeout(env: &Env) -> Result<Duration, EnvError> {
+    env.millis_or("PRODUCTS_TIMEOUT_MS", DEFAULT_PRODUCTS_TIMEOUT)
+}
+
+fn reconcile(env: &Env, products_timeout: Duration) -> Result<ReconcileConfig, EnvError> {
+    let config = ReconcileConfig {
+        interval: env.millis_or("RECONCILE_INTERVAL_MS", DEFAULT_RECONCILE_INTERVAL)?,
+        placement_timeout: env.millis_or("PLACEMENT_TIMEOUT_MS", DEFAULT_PLACEMENT_TIMEOUT)?,
+        reannounce_after: env.millis_or("REANNOUNCE_AFTER_MS", DEFAULT_REANNOUNCE_AFTER)?,
+    };
+    if config.placement_timeout <= products_timeout {
+        return Err(EnvError::Invalid {
+            name: "PLACEMENT_TIMEOUT_MS".to_owned(),
+            value: config.placement_timeout.as_millis().to_string(),
+            reason: format!(
+                "must be above PRODUCTS_TIMEOUT_MS ({} ms): a placement still waiting for products must not be rejected",
+                products_timeout.as_millis()
+            ),
+        });
+    }
+    for (name, value) in [
+        ("RECONCILE_INTERVAL_MS", config.interval),
+        ("REANNOUNCE_AFTER_MS", config.reannounce_after),
+    ] {
+        if value.is_zero() {
+            return Err(EnvError::Invalid {
+                name: name.to_owned(),
+                value: "0".to_owned(),
+                reason: "must be above 0".to_owned(),
+            });
+        }
+    }
+    Ok(config)
 }
 
 /// `PRODUCTS_URL` must be an absolute `http(s)` URL: a typo should stop the service at startup, not
@@ -99,6 +171,7 @@ mod tests {
         assert_eq!(config.products_timeout, Duration::from_secs(4));
         assert!(config.outbox_relay);
         assert_eq!(config.consumer, ConsumerTuning::default());
+        assert_eq!(config.reconcile, ReconcileConfig::default());
         Ok(())
     }
 
@@ -130,6 +203,8 @@ mod tests {
             ("PRODUCTS_URL", "products:8081"),
             ("PRODUCTS_URL", "ftp://products"),
             ("PRODUCTS_TIMEOUT_MS", "2s"),
+            ("PLACEMENT_TIMEOUT_MS", "1000"),
+            ("RECONCILE_INTERVAL_MS", "0"),
             ("OUTBOX_RELAY", "yes"),
         ] {
             let error = Config::from_source(&Env::from_pairs([(name, value)])).err();

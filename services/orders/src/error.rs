@@ -29,6 +29,9 @@ pub enum ApiError {
     OutOfStock(String),
     #[error("this Idempotency-Key was already used with a different request")]
     IdempotencyKeyReused,
+    /// A request with this `Idempotency-Key` is placing the order right now: retry shortly.
+    #[error("order {0} is being placed by an earlier request with this Idempotency-Key; retry")]
+    OrderInProgress(String),
     /// `products` is down, slow or failing; the order was not placed.
     #[error("{0}")]
     DependencyUnavailable(String),
@@ -49,7 +52,9 @@ impl ApiError {
             }
             Self::OrderNotFound(_) | Self::ProductNotFound(_) => StatusCode::NOT_FOUND,
             Self::OutOfStock(_) | Self::IdempotencyKeyReused => StatusCode::CONFLICT,
-            Self::DependencyUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::DependencyUnavailable(_) | Self::OrderInProgress(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -64,6 +69,7 @@ impl ApiError {
             Self::OutOfStock(_) => "out_of_stock",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::DependencyUnavailable(_) => "dependency_unavailable",
+            Self::OrderInProgress(_) => "order_in_progress",
             Self::Database(_) | Self::Internal(_) => "internal",
         }
     }

@@ -7,12 +7,13 @@ mod extract;
 pub mod order;
 mod place_order;
 pub mod products;
+pub mod reconciler;
 mod routes;
 mod startup;
 mod state;
 pub mod store;
 
-pub use config::Config;
+pub use config::{Config, ReconcileConfig};
 pub use error::ApiError;
 pub use extract::IDEMPOTENCY_KEY_HEADER;
 pub use order::{Order, OrderPage};

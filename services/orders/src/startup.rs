@@ -70,6 +70,8 @@ impl Application {
         .context("configuring the payments consumer")?;
 
         let state = AppState {
+            publisher: Publisher::new(redis.clone(), config.stream_max_len),
+            reconcile: config.reconcile,
             redis,
             store: Store::new(&db),
             db,
@@ -97,8 +99,8 @@ impl Application {
         self.server.shutdown_token()
     }
 
-    /// Starts the background tasks (indexes, the payments consumer, the outbox relay unless
-    /// disabled), serves until the shutdown token is cancelled and in-flight requests are done, then
+    /// Starts the background tasks (indexes, the payments consumer, the reconciler, the outbox relay
+    /// unless disabled), serves until the shutdown token is cancelled and in-flight requests are done, then
     /// waits for the tasks to finish their work and closes Redis (also when serving failed, so the
     /// error is not hidden by a leaked connection).
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
@@ -126,6 +128,10 @@ impl Application {
                     tracing::error!(%error, "the payments consumer stopped");
                 }
             }),
+        ));
+        tasks.push((
+            "reconciler",
+            tokio::spawn(crate::reconciler::run(state.clone(), shutdown.clone())),
         ));
         if outbox_relay {
             let relay = state.outbox.clone().run(shutdown.clone());

@@ -1,9 +1,10 @@
-//! Persistence over typed collections: `orders` (each order with its embedded outbox entry) and
-//! `idempotency_keys`. Every exactly-once rule here rests on unique inserts (`_id`), the one
+//! Persistence over typed collections: `orders` (each order with its embedded outbox entry),
+//! `idempotency_keys`, and the placement records that give every reservation an owner. Every exactly-once rule here rests on unique inserts (`_id`), the one
 //! primitive that is atomic on MongoDB and on FerretDB alike.
 
 pub mod idempotency;
 pub mod orders;
+pub mod placements;
 
 use std::time::Duration;
 
@@ -14,11 +15,18 @@ use mongodb::{Collection, Database, IndexModel};
 
 pub use idempotency::{Claim, IdempotencyRecord};
 pub use orders::OrderDocument;
+pub use placements::{Begun, Fate, Placement, Settlement};
 
 /// The collection of orders; the outbox relay drains the entries embedded in it.
 pub const ORDERS: &str = "orders";
 /// One document per (user, `Idempotency-Key`).
 pub const IDEMPOTENCY_KEYS: &str = "idempotency_keys";
+/// Orders from their first step until they settle (see [`placements`]).
+pub const PLACEMENTS: &str = "placements";
+/// One decision per placement: confirmed or rejected.
+pub const PLACEMENT_FATES: &str = "placement_fates";
+/// One payment outcome per order.
+pub const SETTLEMENTS: &str = "settlements";
 
 /// How long an `Idempotency-Key` is remembered: long enough for any client's retries, short enough
 /// that the collection does not grow forever.
@@ -32,6 +40,9 @@ const DUPLICATE_KEY: i32 = 11000;
 pub struct Store {
     pub(crate) orders: Collection<OrderDocument>,
     pub(crate) keys: Collection<IdempotencyRecord>,
+    pub(crate) placements: Collection<Placement>,
+    pub(crate) fates: Collection<placements::FateDocument>,
+    pub(crate) settlements: Collection<Settlement>,
 }
 
 impl Store {
@@ -39,6 +50,9 @@ impl Store {
         Self {
             orders: db.collection(ORDERS),
             keys: db.collection(IDEMPOTENCY_KEYS),
+            placements: db.collection(PLACEMENTS),
+            fates: db.collection(PLACEMENT_FATES),
+            settlements: db.collection(SETTLEMENTS),
         }
     }
 

@@ -2,6 +2,7 @@
 
 use bson::doc;
 use futures::TryStreamExt;
+use futures::future::try_join_all;
 use mongodb::error::Error;
 use serde::{Deserialize, Serialize};
 use shop_domain::{Money, OrderId, OrderStatus, PaymentId, UnknownStatus, UserId};
@@ -96,11 +97,32 @@ impl Store {
         }
     }
 
+    /// The order, with its settlement applied (see [`Store::settled`]).
     pub async fn order(&self, id: &OrderId) -> Result<Option<OrderDocument>, Error> {
-        self.orders
+        let order = self
+            .orders
             .find_one(doc! { "_id": id.as_str() })
             .projection(without_outbox())
-            .await
+            .await?;
+        match order {
+            Some(order) => Ok(Some(self.settled(order).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// `order` as its settlement says, when the document still reads `created`: the settlement is
+    /// the truth (an insert nothing can undo), the document's status follows it once the outbox
+    /// relay is done with the document (see `consumers::settle_payment`), so a read in between
+    /// must not show a paid order as unpaid.
+    async fn settled(&self, mut order: OrderDocument) -> Result<OrderDocument, Error> {
+        if order.order_status_code == OrderStatus::Created.code()
+            && let Some(settlement) = self.settlement(&order.id).await?
+        {
+            order.order_status_code = settlement.order_status_code;
+            order.payment_id = Some(settlement.payment_id);
+            order.updated_at = settlement.at;
+        }
+        Ok(order)
     }
 
     /// The status of an order, and whether its event still awaits the relay.
@@ -121,11 +143,7 @@ impl Store {
         // The owner is checked here, not in the filter: a filter of `_id` alone is what every
         // MongoDB-compatible store answers by its primary key (FerretDB's SQLite backend scans the
         // collection for any other filter).
-        let order = self
-            .orders
-            .find_one(doc! { "_id": id.as_str() })
-            .projection(without_outbox())
-            .await?;
+        let order = self.order(id).await?;
         Ok(order.filter(|order| order.user_id == *user))
     }
 
@@ -139,7 +157,7 @@ impl Store {
     ) -> Result<(Vec<OrderDocument>, u64), Error> {
         let filter = doc! { "userId": user.as_str() };
         let total = self.orders.count_documents(filter.clone()).await?;
-        let items = self
+        let items: Vec<OrderDocument> = self
             .orders
             .find(filter)
             .sort(doc! { "createdAt": -1, "_id": -1 })
@@ -149,6 +167,7 @@ impl Store {
             .await?
             .try_collect()
             .await?;
+        let items = try_join_all(items.into_iter().map(|order| self.settled(order))).await?;
         Ok((items, total))
     }
 

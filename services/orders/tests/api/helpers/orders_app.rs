@@ -33,6 +33,7 @@ pub fn test_config() -> Config {
             handler_timeout: Duration::from_millis(400),
             ..ConsumerTuning::fast_retries()
         },
+        reconcile: orders::ReconcileConfig::default(),
     }
 }
 
