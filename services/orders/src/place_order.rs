@@ -285,7 +285,9 @@ impl Attempt<'_> {
                     let order = write_order(self.state, placement, &confirmed).await?;
                     return Ok(Step::Placed(Box::new(order)));
                 }
-                Some(Fate::Rejected { reason, .. }) => return Ok(Step::Spent(Spent::Ended(reason))),
+                Some(Fate::Rejected { reason, .. }) => {
+                    return Ok(Step::Spent(Spent::Ended(reason)));
+                }
                 None => {}
             }
             if tokio::time::Instant::now() >= deadline {
@@ -395,7 +397,8 @@ fn order_document(
             placement.id
         )));
     };
-    let mut fields = order_created(&placement.id, &placement.user_id, lines, *amount, *at).to_fields();
+    let mut fields =
+        order_created(&placement.id, &placement.user_id, lines, *amount, *at).to_fields();
     fields.push(TRACEPARENT_FIELD, traceparent.as_str());
     Ok(OrderDocument {
         id: placement.id.clone(),

@@ -73,10 +73,7 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
 impl Pass {
     /// Whether the pass did (or failed to do) anything beyond looking.
     pub fn acted(&self) -> bool {
-        Self {
-            seen: 0,
-            ..*self
-        } != Self::default()
+        Self { seen: 0, ..*self } != Self::default()
     }
 }
 
@@ -104,7 +101,9 @@ pub async fn reconcile_once(state: &AppState) -> Result<Pass, mongodb::error::Er
     metrics.settled.inc_by(pass.settled);
     metrics.reannounced.inc_by(pass.reannounced);
     metrics.failed.inc_by(pass.failed);
-    metrics.unfinished.set(i64::try_from(pass.seen).unwrap_or(i64::MAX));
+    metrics
+        .unfinished
+        .set(i64::try_from(pass.seen).unwrap_or(i64::MAX));
     Ok(pass)
 }
 
@@ -218,7 +217,8 @@ async fn reannounce(
         return Ok(());
     };
     let count = placement.announcements.saturating_add(1);
-    let mut fields = order_created(&placement.id, &placement.user_id, lines, *amount, at).to_fields();
+    let mut fields =
+        order_created(&placement.id, &placement.user_id, lines, *amount, at).to_fields();
     fields.push(TRACEPARENT_FIELD, traceparent.as_str());
     fields.push(REANNOUNCED_FIELD, count.to_string());
     state
@@ -229,4 +229,3 @@ async fn reannounce(
     tracing::warn!(order_id = %placement.id, count, "order unpaid for too long; OrderCreated re-announced");
     Ok(())
 }
-

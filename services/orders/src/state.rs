@@ -65,12 +65,32 @@ impl OrderMetrics {
         let reconciler = registry.sub_registry_with_prefix("reconciler");
         let r = &self.reconciler;
         for (name, help, counter) in [
-            ("rejected", "Undecided placements rejected for their age", &r.rejected),
-            ("released", "Rejected placements whose stock was released", &r.released),
-            ("written", "Orders written from a confirmed placement", &r.written),
+            (
+                "rejected",
+                "Undecided placements rejected for their age",
+                &r.rejected,
+            ),
+            (
+                "released",
+                "Rejected placements whose stock was released",
+                &r.released,
+            ),
+            (
+                "written",
+                "Orders written from a confirmed placement",
+                &r.written,
+            ),
             ("settled", "Settlements applied to their order", &r.settled),
-            ("reannounced", "OrderCreated events published again", &r.reannounced),
-            ("failed", "Placements whose reconciliation failed (retried)", &r.failed),
+            (
+                "reannounced",
+                "OrderCreated events published again",
+                &r.reannounced,
+            ),
+            (
+                "failed",
+                "Placements whose reconciliation failed (retried)",
+                &r.failed,
+            ),
         ] {
             reconciler.register(name, help, counter.clone());
         }

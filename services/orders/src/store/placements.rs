@@ -127,7 +127,12 @@ impl FateDocument {
     }
 
     fn fate(self) -> Result<Fate, Error> {
-        match (self.fate.as_str(), self.lines, self.amount, self.traceparent) {
+        match (
+            self.fate.as_str(),
+            self.lines,
+            self.amount,
+            self.traceparent,
+        ) {
             ("confirmed", Some(lines), Some(amount), Some(traceparent)) => Ok(Fate::Confirmed {
                 lines,
                 amount,
@@ -185,12 +190,10 @@ impl Store {
     pub async fn begin_placement(&self, placement: &Placement) -> Result<Begun, Error> {
         match self.placements.insert_one(placement).await {
             Ok(_) => Ok(Begun::Owner),
-            Err(error) if is_duplicate_key(&error) => {
-                match self.placement(&placement.id).await? {
-                    Some(existing) => Ok(Begun::Taken(existing)),
-                    None => Ok(Begun::Finished),
-                }
-            }
+            Err(error) if is_duplicate_key(&error) => match self.placement(&placement.id).await? {
+                Some(existing) => Ok(Begun::Taken(existing)),
+                None => Ok(Begun::Finished),
+            },
             Err(error) => Err(error),
         }
     }

@@ -7,4 +7,5 @@ mod health;
 mod helpers;
 mod idempotency;
 mod payments;
+mod placements;
 mod reads;
