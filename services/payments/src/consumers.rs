@@ -51,6 +51,8 @@ async fn charge_order(
     // The payment's event continues the order's trace, so one order is one trace across services.
     let traceparent = Traceparent::child_of(delivery.traceparent.as_deref());
     Span::current().record("trace_id", traceparent.trace_id());
-    payments.charge(&delivery.event, &traceparent).await?;
+    payments
+        .charge(&delivery.event, &traceparent, delivery.reannounced)
+        .await?;
     Ok(())
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use shop_domain::events::{OrderCreated, PaymentProcessed};
 use shop_domain::{CURRENCY, OrderId, OrderStatus, PaymentId};
 use shop_outbox::{Outbox, OutboxEntry};
-use shop_streams::{Event, TRACEPARENT_FIELD, Traceparent};
+use shop_streams::{Event, Publisher, REANNOUNCED_FIELD, StreamsError, TRACEPARENT_FIELD, Traceparent};
 
 use crate::metrics::PaymentMetrics;
 use crate::provider::{ChargeOutcome, ChargeRequest, PaymentProvider, ProviderError};
@@ -18,6 +18,8 @@ pub struct Payments {
     store: PaymentStore,
     provider: Arc<dyn PaymentProvider>,
     outbox: Outbox,
+    /// Re-publishes a recorded payment's event when its order is re-announced.
+    publisher: Publisher,
     /// Where `PaymentProcessed` goes (the deployment's prefixed `PAYMENTS_STREAM`).
     payments_stream: String,
     metrics: PaymentMetrics,
@@ -40,6 +42,8 @@ pub enum ChargeError {
     Store(#[from] mongodb::error::Error),
     #[error(transparent)]
     Provider(#[from] ProviderError),
+    #[error("re-announcing the payment: {0}")]
+    Streams(#[from] StreamsError),
 }
 
 impl Payments {
@@ -47,6 +51,7 @@ impl Payments {
         store: PaymentStore,
         provider: Arc<dyn PaymentProvider>,
         outbox: Outbox,
+        publisher: Publisher,
         payments_stream: String,
         metrics: PaymentMetrics,
     ) -> Self {
@@ -54,6 +59,7 @@ impl Payments {
             store,
             provider,
             outbox,
+            publisher,
             payments_stream,
             metrics,
         }
@@ -68,11 +74,19 @@ impl Payments {
     ///    duplicate key means a concurrent delivery stored it first, and this one writes nothing.
     ///
     /// `traceparent` is the `PaymentProcessed` entry's own: a child of the order's.
+    ///
+    /// `reannounced` marks an `OrderCreated` that `orders`' reconciler published again because
+    /// the order stayed unpaid: if the payment exists, its `PaymentProcessed` was lost on the way
+    /// (Redis acknowledged it and then lost it), so it is published again too.
     pub async fn charge(
         &self,
         order: &OrderCreated,
         traceparent: &Traceparent,
+        reannounced: bool,
     ) -> Result<Charged, ChargeError> {
+        if reannounced && self.reannounce(&order.order_id).await? {
+            return Ok(Charged::AlreadyRecorded);
+        }
         if self.store.exists(&order.order_id).await? {
             // Its event may still be pending, unqueued, if the process died between its insert and
             // queueing it: queue it (a no-op when it is queued or published) and wake the relay.
@@ -101,6 +115,25 @@ impl Payments {
                 Ok(Charged::AlreadyRecorded)
             }
         }
+    }
+
+    /// Publishes the recorded payment's `PaymentProcessed` again (its queued entry, if the relay
+    /// has not sent it yet, is left to the relay); false when the order has no payment.
+    async fn reannounce(&self, order_id: &OrderId) -> Result<bool, ChargeError> {
+        let Some(payment) = self.store.find(order_id).await? else {
+            return Ok(false);
+        };
+        if payment.outbox.pending {
+            self.outbox.written(order_id.as_str()).await;
+            return Ok(true);
+        }
+        let mut fields = payment.outbox.stream_fields();
+        fields.push(REANNOUNCED_FIELD, "1");
+        self.publisher
+            .publish_fields(&payment.outbox.stream, fields)
+            .await?;
+        tracing::warn!(payment_id = %payment.payment_id, "the order was re-announced; its payment is announced again");
+        Ok(true)
     }
 
     /// The payment of `order_id`, if it was charged.

@@ -79,6 +79,7 @@ impl Application {
             store,
             provider,
             outbox.clone(),
+            Publisher::new(redis.clone(), config.stream_max_len),
             config.streams.payments.clone(),
             payment_metrics,
         );
