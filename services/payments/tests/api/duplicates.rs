@@ -93,3 +93,30 @@ async fn an_order_delivered_twice_at_the_same_time_is_stored_and_announced_once(
     assert!(h.dead_letters().await.is_empty());
     app.stop().await.expect("the app stops");
 }
+
+#[tokio::test]
+async fn a_reannounced_order_that_was_charged_gets_its_payment_announced_again_not_charged_again() {
+    let h = Harness::new().await;
+    let provider = Arc::new(ScriptedProvider::new());
+    let app = h.start_with(provider.clone()).await;
+    let order = order(2500);
+    h.publish(&order).await;
+    let (_, first) = h.settled(1).await;
+
+    // orders' reconciler publishes the order again: its PaymentProcessed was lost on the way.
+    let mut fields = shop_streams::Event::to_fields(&order);
+    fields.push(shop_streams::REANNOUNCED_FIELD, "1");
+    h.publish_fields(fields).await;
+
+    let entries = eventually("the payment to be announced again", || async {
+        let entries = h.entries(&h.config.streams.payments).await;
+        (entries.len() == 2).then_some(entries)
+    })
+    .await;
+    assert_eq!(provider.calls(), 1, "a re-announcement never charges again");
+    assert_eq!(h.payment_documents().await.len(), 1);
+    assert_eq!(entries[1].get("paymentId"), first[0].get("paymentId"));
+    assert_eq!(entries[1].get("orderStatusCode"), first[0].get("orderStatusCode"));
+    assert_eq!(entries[1].get(shop_streams::REANNOUNCED_FIELD), Some("1"));
+    app.stop().await.expect("the app stops");
+}
