@@ -13,6 +13,11 @@ pub struct Fields(Vec<(String, String)>);
 /// The field every entry carries to name its event type.
 pub const TYPE_FIELD: &str = "type";
 
+/// Marks an entry as a re-announcement: an event published again (by a reconciler) after its first
+/// publication, whatever the field's value. Decoding ignores it, as it ignores every field an event
+/// does not read; handlers see it as [`Delivery::reannounced`](crate::Delivery::reannounced).
+pub const REANNOUNCED_FIELD: &str = "reannounced";
+
 impl Fields {
     pub fn new() -> Self {
         Self::default()

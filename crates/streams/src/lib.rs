@@ -5,6 +5,8 @@ mod dead_letters;
 mod error;
 mod event;
 pub mod events;
+#[cfg(test)]
+mod fuzz;
 mod metrics;
 mod names;
 mod publisher;
@@ -18,7 +20,7 @@ pub use consumer::{
 };
 pub use dead_letters::{DEAD_LETTER_FIELDS, replay_dead_letters};
 pub use error::{DecodeError, StreamsError};
-pub use event::{Event, Fields, TYPE_FIELD};
+pub use event::{Event, Fields, REANNOUNCED_FIELD, TYPE_FIELD};
 pub use metrics::{RunnerMetrics, StreamMetrics};
 pub use names::StreamNames;
 pub use publisher::{DEFAULT_MAX_LEN, Publisher};

@@ -12,6 +12,8 @@ const PAGE: u64 = 1_000;
 
 /// One page of entries after `after` (exclusive; `None` = from the start), at most `count`, as
 /// `(id, fields)`. An empty page means the end of the stream (or a stream that does not exist).
+/// An entry that is not UTF-8 text comes back as the text copy a dead letter would keep (bytes as
+/// `base64:...`, see the consumer's entry parsing) rather than failing the page.
 pub async fn read_page(
     redis: &Redis,
     stream: &str,
@@ -25,7 +27,9 @@ pub async fn read_page(
         .await?;
     Ok(reply::entries("XRANGE", raw)?
         .into_iter()
-        .map(|entry| (entry.id, entry.fields.unwrap_or_default()))
+        // An element without an id is no entry to page on from (Redis never sends one).
+        .filter(|entry| !entry.id.is_empty())
+        .map(|entry| (entry.id.clone(), entry.into_fields()))
         .collect())
 }
 

@@ -14,6 +14,10 @@ pub enum StartFrom {
     End,
 }
 
+/// `handler_timeout` may use at most `claim_idle - claim_idle / 10`: the rest covers the time
+/// between Redis delivering an entry and the runner reading the reply (and clocks that differ).
+const CLAIM_MARGIN_DIVISOR: u32 = 10;
+
 #[derive(Debug, Clone)]
 pub struct ConsumerConfig {
     pub stream: String,
@@ -26,15 +30,18 @@ pub struct ConsumerConfig {
     pub batch_size: usize,
     /// Handlers running at once.
     pub concurrency: usize,
-    /// How long one `XREADGROUP` blocks. Shutdown interrupts it, so this only bounds idle round trips.
+    /// How long one `XREADGROUP` blocks at most (less when a claim pass is due sooner). Shutdown
+    /// interrupts it, so this only bounds idle round trips; the read times out after `block` plus
+    /// the Redis `command_timeout`, which is how a server that stopped answering is noticed.
     pub block: Duration,
     /// An entry pending this long is presumed abandoned and is claimed (this is also the retry delay
     /// after a handler failure).
     pub claim_idle: Duration,
-    /// How often to look for idle entries.
+    /// How often to look for idle entries (a claim pass waits for a free handler slot).
     pub claim_interval: Duration,
-    /// A handler taking longer fails; kept below `claim_idle` so no entry is claimed while its
-    /// handler still runs.
+    /// A handler still running this long after its entry was read fails. Counted from the read, as
+    /// Redis counts `claim_idle` from the delivery, and at most 90% of `claim_idle`, so no entry is
+    /// claimed while its handler still runs.
     pub handler_timeout: Duration,
     /// Attempts before an entry is dead-lettered.
     pub max_deliveries: u64,
@@ -74,9 +81,13 @@ impl ConsumerConfig {
         if self.batch_size == 0 || self.concurrency == 0 || self.max_deliveries == 0 {
             return fail("batch_size, concurrency and max_deliveries must be at least 1");
         }
-        if self.handler_timeout >= self.claim_idle {
+        if self
+            .handler_timeout
+            .saturating_add(self.claim_idle / CLAIM_MARGIN_DIVISOR)
+            > self.claim_idle
+        {
             return fail(
-                "handler_timeout must be shorter than claim_idle, or running entries get claimed",
+                "handler_timeout must be at most 90% of claim_idle, or running entries get claimed",
             );
         }
         if self.block.is_zero() {
@@ -123,6 +134,14 @@ mod tests {
         let mut c = ConsumerConfig::new("S", "g");
         c.handler_timeout = c.claim_idle;
         assert!(c.validate().is_err());
+        c.claim_idle = Duration::from_millis(1000);
+        c.handler_timeout = Duration::from_millis(901);
+        assert!(
+            c.validate().is_err(),
+            "a margin is kept for the read's round trip"
+        );
+        c.handler_timeout = Duration::from_millis(900);
+        assert!(c.validate().is_ok());
         c = ConsumerConfig::new("S", "g");
         c.concurrency = 0;
         assert!(c.validate().is_err());

@@ -2,7 +2,11 @@
 //! concurrency, acknowledges only after success, retries through `XAUTOCLAIM`, and moves entries that
 //! cannot succeed to `<stream>:dlq` so they never block the entries behind them.
 
+mod ack;
+mod claim;
 mod config;
+pub(crate) mod entry;
+mod read;
 pub(crate) mod reply;
 mod tuning;
 mod worker;
@@ -11,16 +15,15 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
-use fred::prelude::{ClientInterface, ClientLike, StreamsInterface};
+use fred::prelude::{ClientLike, StreamsInterface};
 use fred::types::Value;
 use tokio_util::sync::CancellationToken;
 
 pub use config::{ConsumerConfig, StartFrom, dead_letter_stream, unique_consumer_name};
-pub(crate) use reply::RawEntry;
 pub use tuning::ConsumerTuning;
 
 use crate::{Event, Redis, RunnerMetrics, StreamsError};
-use worker::Worker;
+use worker::{Source, Worker};
 
 /// What a handler may fail with: any error; its message (with its causes) is what the dead-letter
 /// entry records.
@@ -36,6 +39,9 @@ pub struct Delivery<E> {
     pub event: E,
     /// W3C trace context of the producer, when the entry carries one.
     pub traceparent: Option<String>,
+    /// The entry has a [`REANNOUNCED_FIELD`](crate::REANNOUNCED_FIELD) (whatever its value): a
+    /// reconciler published this event again, so its effects may well have happened already.
+    pub reannounced: bool,
 }
 
 /// A runner for one (stream, group, consumer). Build it, then [`Consumer::run`] it until shutdown.
@@ -71,6 +77,11 @@ impl<E: Event> Consumer<E> {
 
     /// Runs until `shutdown` is cancelled, then stops reading, lets running handlers finish, flushes
     /// their acknowledgements and closes its connection. Redis outages are waited out, not returned.
+    ///
+    /// Stopping takes a bounded time even when Redis does not answer: a blocking read that does not
+    /// return within `command_timeout` of the cancel is abandoned, handlers end by their deadline,
+    /// and acknowledging, leaving the group and closing get one `command_timeout` together.
+    /// Whatever could not be acknowledged stays pending, to be claimed by a later consumer.
     pub async fn run<H, Fut>(
         self,
         handler: H,
@@ -89,7 +100,7 @@ impl<E: Event> Consumer<E> {
             return Ok(());
         }
         let Some(blocking) = retry_value(&shutdown, "opening the blocking connection", || {
-            self.redis.dedicated()
+            self.redis.blocking_client(config.block)
         })
         .await
         else {
@@ -97,27 +108,35 @@ impl<E: Event> Consumer<E> {
         };
         tracing::info!(stream = %config.stream, group = %config.group, consumer = %config.consumer, "consumer started");
 
-        let (worker, acker) = Worker::start(
+        let (worker, mut acker) = Worker::start(
             self.redis.clone(),
             config.clone(),
             self.metrics.clone(),
             handler,
+            shutdown.clone(),
         );
-        self.read_loop(&worker, &blocking, &shutdown, "0").await;
-        let claimer = tokio::spawn(worker.clone().claim_loop(shutdown.clone()));
-        self.read_loop(&worker, &blocking, &shutdown, ">").await;
+        self.read_loop(&worker, &blocking, &shutdown, Source::Pending)
+            .await;
+        self.read_loop(&worker, &blocking, &shutdown, Source::New)
+            .await;
 
         // Shutdown: no more reads or claims; running handlers finish and their acks are flushed.
-        if let Err(error) = claimer.await {
-            tracing::error!(%error, "claim task ended abnormally");
-        }
         worker.finish().await;
-        if let Err(error) = acker.await {
-            tracing::error!(%error, "ack task ended abnormally");
-        }
-        self.leave_group_if_done().await;
-        if let Err(error) = blocking.quit().await {
-            tracing::debug!(%error, "closing the blocking connection");
+        let grace = self.redis.settings().command_timeout;
+        let closed = tokio::time::timeout(grace, async {
+            if let Err(error) = (&mut acker).await {
+                tracing::error!(%error, "ack task ended abnormally");
+            }
+            self.leave_group_if_done().await;
+            if let Err(error) = blocking.quit().await {
+                tracing::debug!(%error, "closing the blocking connection");
+            }
+        })
+        .await;
+        if closed.is_err() {
+            acker.abort();
+            tracing::warn!(stream = %config.stream, group = %config.group, ?grace,
+                "redis did not answer while stopping; unacknowledged entries stay pending and will be claimed");
         }
         tracing::info!(stream = %config.stream, group = %config.group, "consumer stopped");
         Ok(())
@@ -155,71 +174,8 @@ impl<E: Event> Consumer<E> {
         }
     }
 
-    /// Reads from `start`: `"0"` walks this consumer's own pending entries once (recovery after a
-    /// restart) and returns when there are none left; `">"` blocks for new entries until shutdown.
-    async fn read_loop(
-        &self,
-        worker: &Arc<Worker<E>>,
-        blocking: &fred::clients::Client,
-        shutdown: &CancellationToken,
-        start: &str,
-    ) {
-        let history = start != ">";
-        let mut cursor = start.to_owned();
-        while !shutdown.is_cancelled() {
-            let count = tokio::select! {
-                _ = shutdown.cancelled() => return,
-                free = worker.wait_for_capacity() => free.min(self.config.batch_size),
-            };
-            let block = (!history).then(|| millis(self.config.block));
-            let from = cursor.clone();
-            let read = blocking.xreadgroup::<Value, _, _, _, _>(
-                self.config.group.as_str(),
-                self.config.consumer.as_str(),
-                Some(count as u64),
-                block,
-                false,
-                self.config.stream.as_str(),
-                from.as_str(),
-            );
-            tokio::pin!(read);
-            let result = tokio::select! {
-                result = &mut read => result,
-                _ = shutdown.cancelled() => interrupt(blocking, read).await,
-            };
-            match result
-                .map_err(StreamsError::from)
-                .and_then(reply::read_group)
-            {
-                Ok(entries) if history && entries.is_empty() => return,
-                Ok(entries) => {
-                    if let Some(last) = entries.last().filter(|_| history) {
-                        cursor = last.id.clone();
-                    }
-                    for entry in entries {
-                        let deliveries = if history {
-                            worker.delivery_count(&entry.id).await
-                        } else {
-                            1
-                        };
-                        worker.dispatch(entry, deliveries).await;
-                    }
-                }
-                Err(_) if shutdown.is_cancelled() => return,
-                Err(error) => {
-                    tracing::warn!(%error, stream = %self.config.stream, "reading the stream failed; retrying");
-                    if error.to_string().contains("NOGROUP") {
-                        // The stream or group vanished (e.g. Redis lost its data): recreate and go on.
-                        let _ = self.ensure_group().await;
-                    }
-                    pause(shutdown).await;
-                }
-            }
-        }
-    }
-
     /// `XGROUP CREATE ... MKSTREAM`; an existing group (`BUSYGROUP`) is fine.
-    async fn ensure_group(&self) -> Result<(), StreamsError> {
+    pub(super) async fn ensure_group(&self) -> Result<(), StreamsError> {
         let start = match self.config.start_from {
             StartFrom::Beginning => "0",
             StartFrom::End => "$",
@@ -237,27 +193,6 @@ impl<E: Event> Consumer<E> {
         match created {
             Err(error) if !error.to_string().contains("BUSYGROUP") => Err(error.into()),
             _ => Ok(()),
-        }
-    }
-}
-
-/// Ends a blocking read early with `CLIENT UNBLOCK`, and returns what it returned: entries the server
-/// had already handed over are still processed, so none are left behind unprocessed.
-async fn interrupt<F>(
-    blocking: &fred::clients::Client,
-    mut read: std::pin::Pin<&mut F>,
-) -> F::Output
-where
-    F: Future,
-{
-    loop {
-        // The read may not have reached the server yet, so unblock until it returns.
-        if let Err(error) = blocking.unblock_self(None).await {
-            tracing::debug!(%error, "unblocking the stream read");
-        }
-        tokio::select! {
-            result = &mut read => return result,
-            _ = tokio::time::sleep(Duration::from_millis(50)) => {}
         }
     }
 }

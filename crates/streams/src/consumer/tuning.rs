@@ -19,7 +19,8 @@ pub struct ConsumerTuning {
     pub claim_idle: Duration,
     /// `CONSUMER_CLAIM_INTERVAL_MS`, default 5000: how often idle entries are looked for.
     pub claim_interval: Duration,
-    /// `CONSUMER_HANDLER_TIMEOUT_MS`, default 10000: must stay below `claim_idle`.
+    /// `CONSUMER_HANDLER_TIMEOUT_MS`, default 10000: at most 90% of `claim_idle`, counted from the
+    /// moment an entry is read.
     pub handler_timeout: Duration,
     /// `CONSUMER_MAX_DELIVERIES`, default 5: attempts before an entry is dead-lettered.
     pub max_deliveries: u64,

@@ -104,3 +104,48 @@ async fn two_runners_in_one_group_split_the_work_and_no_entry_is_processed_by_bo
     drop(shares);
     t.cleanup().await;
 }
+
+#[tokio::test]
+async fn an_entry_marked_as_reannounced_is_decoded_as_usual_and_delivered_with_the_mark() {
+    let t = TestStream::new().await;
+    let marks = Arc::new(Mutex::new(HashMap::new()));
+    let record = marks.clone();
+    let runner = t.spawn(t.config(), move |d| {
+        record
+            .lock()
+            .expect("lock")
+            .insert(d.event.0, (d.reannounced, d.traceparent.clone()));
+        async { Ok(()) }
+    });
+
+    t.publish([1]).await;
+    t.publish_raw(&[
+        ("type", "Numbered"),
+        ("n", "2"),
+        (shop_streams::REANNOUNCED_FIELD, "1"),
+        (
+            shop_streams::TRACEPARENT_FIELD,
+            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        ),
+    ])
+    .await;
+    t.publish_raw(&[
+        ("type", "Numbered"),
+        (shop_streams::REANNOUNCED_FIELD, ""),
+        ("n", "3"),
+    ])
+    .await;
+
+    eventually(Duration::from_secs(5), "all three processed", || async {
+        runner.processed() == 3
+    })
+    .await;
+    runner.stop().await;
+    let marks = marks.lock().expect("lock").clone();
+    assert!(!marks[&1].0, "an ordinary entry is not marked");
+    assert!(marks[&2].0);
+    assert!(marks[&2].1.is_some(), "the trace context still travels");
+    assert!(marks[&3].0, "any value marks it");
+    assert_eq!(t.len(&t.dlq()).await, 0);
+    t.cleanup().await;
+}

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use fred::bytes::Bytes;
 use fred::prelude::{KeysInterface, StreamsInterface};
 use fred::types::Value;
 use shop_streams::{
@@ -44,6 +45,11 @@ impl TestStream {
         let redis = Redis::connect(RedisSettings::new(shop_testkit::redis_url()))
             .await
             .expect("the test Redis is reachable");
+        Self::on(redis)
+    }
+
+    /// A stream of its own on another Redis (a private server the test controls).
+    pub fn on(redis: Redis) -> Self {
         let stream = shop_testkit::unique_name("stream");
         Self {
             publisher: Publisher::new(redis.clone(), 100_000),
@@ -81,6 +87,65 @@ impl TestStream {
             .publish_fields(&self.stream, fields)
             .await
             .expect("publish raw")
+    }
+
+    /// Appends an entry of raw bytes, which need not be UTF-8.
+    pub async fn publish_bytes(&self, pairs: &[(&[u8], &[u8])]) -> String {
+        let pairs: Vec<(Bytes, Bytes)> = pairs
+            .iter()
+            .map(|(k, v)| (Bytes::copy_from_slice(k), Bytes::copy_from_slice(v)))
+            .collect();
+        self.redis
+            .pool()
+            .xadd(self.stream.as_str(), false, None, "*", pairs)
+            .await
+            .expect("XADD raw bytes")
+    }
+
+    /// Creates the group (from the start of the stream) if it does not exist yet.
+    pub async fn create_group(&self) {
+        let created: Result<Value, _> = self
+            .redis
+            .pool()
+            .xgroup_create(self.stream.as_str(), self.group.as_str(), "0", true)
+            .await;
+        if let Err(error) = created {
+            assert!(error.to_string().contains("BUSYGROUP"), "{error}");
+        }
+    }
+
+    /// Reads every new entry as `consumer` without handling or acknowledging anything: what a
+    /// consumer that dies right after its read leaves behind. Returns how many it took.
+    pub async fn take_as(&self, consumer: &str) -> usize {
+        self.create_group().await;
+        let reply: Value = self
+            .redis
+            .pool()
+            .xreadgroup(
+                self.group.as_str(),
+                consumer,
+                Some(10_000),
+                None,
+                false,
+                self.stream.as_str(),
+                ">",
+            )
+            .await
+            .expect("XREADGROUP");
+        // `[[stream, [[id, fields], ...]]]`; only the count matters here.
+        match reply {
+            Value::Array(streams) => streams
+                .into_iter()
+                .filter_map(|s| match s {
+                    Value::Array(mut kv) if kv.len() == 2 => match kv.swap_remove(1) {
+                        Value::Array(entries) => Some(entries.len()),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .sum(),
+            _ => 0,
+        }
     }
 
     /// Starts a runner; cancel the token to stop it, await the handle to see it finish.
@@ -133,6 +198,15 @@ impl TestStream {
             .expect("XRANGE");
         raw.into_iter()
             .map(|(_, fields)| fields.into_iter().collect())
+            .collect()
+    }
+
+    /// The dead-letter entries' `originalId`s, in order.
+    pub async fn dead_letter_ids(&self) -> Vec<String> {
+        self.dead_letters()
+            .await
+            .iter()
+            .filter_map(|f| f.get("originalId").map(str::to_owned))
             .collect()
     }
 
