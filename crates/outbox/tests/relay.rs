@@ -399,5 +399,8 @@ async fn an_entry_that_does_not_decode_leaves_the_queue_and_holds_up_nothing() {
         .await
         .expect("reading the dead collection")
         .expect("the broken entry is kept for an operator");
-    assert!(dead.get_str("reason").is_ok_and(|reason| !reason.is_empty()));
+    assert!(
+        dead.get_str("reason")
+            .is_ok_and(|reason| !reason.is_empty())
+    );
 }
