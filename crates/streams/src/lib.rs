@@ -27,7 +27,3 @@ pub use publisher::{DEFAULT_MAX_LEN, Publisher};
 pub use range::{read_all, read_page};
 pub use redis::{Redis, RedisSettings};
 pub use trace::{TRACEPARENT_FIELD, Traceparent};
-
-/// The field a reconciler adds to an event it publishes again (its value: how many times); a
-/// consumer that already did the work may answer it by re-publishing its own result.
-pub const REANNOUNCED_FIELD: &str = "reannounced";
