@@ -6,7 +6,9 @@ use std::sync::Arc;
 use shop_domain::events::{OrderCreated, PaymentProcessed};
 use shop_domain::{CURRENCY, OrderId, OrderStatus, PaymentId};
 use shop_outbox::{Outbox, OutboxEntry};
-use shop_streams::{Event, Publisher, REANNOUNCED_FIELD, StreamsError, TRACEPARENT_FIELD, Traceparent};
+use shop_streams::{
+    Event, Publisher, REANNOUNCED_FIELD, StreamsError, TRACEPARENT_FIELD, Traceparent,
+};
 
 use crate::metrics::PaymentMetrics;
 use crate::provider::{ChargeOutcome, ChargeRequest, PaymentProvider, ProviderError};

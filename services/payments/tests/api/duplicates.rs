@@ -116,7 +116,10 @@ async fn a_reannounced_order_that_was_charged_gets_its_payment_announced_again_n
     assert_eq!(provider.calls(), 1, "a re-announcement never charges again");
     assert_eq!(h.payment_documents().await.len(), 1);
     assert_eq!(entries[1].get("paymentId"), first[0].get("paymentId"));
-    assert_eq!(entries[1].get("orderStatusCode"), first[0].get("orderStatusCode"));
+    assert_eq!(
+        entries[1].get("orderStatusCode"),
+        first[0].get("orderStatusCode")
+    );
     assert_eq!(entries[1].get(shop_streams::REANNOUNCED_FIELD), Some("1"));
     app.stop().await.expect("the app stops");
 }
