@@ -193,11 +193,20 @@ async fn reconcile(
         return Ok(Action::Settled);
     }
     let last = placement.announced_at.unwrap_or(at);
-    if now.timestamp_millis() - last.timestamp_millis() < millis(state.reconcile.reannounce_after) {
+    let due_after = reannounce_delay(state.reconcile.reannounce_after, placement.announcements);
+    if now.timestamp_millis() - last.timestamp_millis() < due_after {
         return Ok(Action::Nothing);
     }
     reannounce(state, placement, &fate, at).await?;
     Ok(Action::Reannounced)
+}
+
+/// How long after the last announcement the next one is due: `REANNOUNCE_AFTER_MS`, doubling with
+/// each re-announcement up to 16 times that, so that while `payments` is down for long the stream
+/// is not flooded with copies of every unpaid order.
+fn reannounce_delay(after: std::time::Duration, announcements: i32) -> i64 {
+    let factor = 1_i64 << announcements.clamp(0, 4);
+    millis(after).saturating_mul(factor)
 }
 
 /// Publishes the order's `OrderCreated` again, marked as a re-announcement, and records it.
@@ -228,4 +237,23 @@ async fn reannounce(
     state.store.mark_announced(&placement.id, count).await?;
     tracing::warn!(order_id = %placement.id, count, "order unpaid for too long; OrderCreated re-announced");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::reannounce_delay;
+
+    #[test]
+    fn reannouncements_back_off_to_sixteen_times_the_first_delay() {
+        let after = Duration::from_secs(60);
+        let delays: Vec<i64> = (0..7).map(|n| reannounce_delay(after, n)).collect();
+
+        assert_eq!(
+            delays,
+            [60_000, 120_000, 240_000, 480_000, 960_000, 960_000, 960_000]
+        );
+        assert_eq!(reannounce_delay(after, -1), 60_000);
+    }
 }

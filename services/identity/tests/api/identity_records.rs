@@ -114,13 +114,19 @@ async fn a_checkout_with_no_login_on_record_is_recorded_without_a_device_after_i
     assert_eq!(checkout.get("deviceFrom"), None);
     assert_eq!(score(&checkout), 0.0);
     let metrics = t.metrics().await;
-    let waited = format!(
-        "stream_failed_total{{stream=\"{}\",group=\"identity\"}} {}\n",
-        t.config.streams.orders,
-        t.config.consumer.max_deliveries - 1
+    let series = format!(
+        "stream_failed_total{{stream=\"{}\",group=\"identity\"}} ",
+        t.config.streams.orders
     );
+    let failed: u64 = metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(&series))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or_default();
+    // At least every delivery but the last waited; on a starved machine the last one, which
+    // records, may also overrun its deadline after writing (and is then counted as failed too).
     assert!(
-        metrics.contains(&waited),
+        failed >= t.config.consumer.max_deliveries - 1,
         "it waited for a login first: {metrics}"
     );
 }
