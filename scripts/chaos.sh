@@ -61,14 +61,15 @@ done
 [[ $profile == debug || $profile == release ]] || die "--profile must be debug or release"
 [[ -z $seed || $seed =~ ^[0-9]+$ ]] || die "--seed must be a whole number"
 
-# free_block: a base port whose six ports are free now.
+# free_block: a base port whose six ports are free now, below the kernel's ephemeral range
+# (32768 and up on Linux), where the servers' own random ports (Redis, FerretDB, its debug port)
+# and outgoing connections cannot take one of ours between this check and the bind.
 free_block() {
   local base i n ok
-  for ((n = 0; n < 50; n++)); do
-    base=$(infra_free_port) || return 1
-    ((base <= 65000)) || continue
+  for ((n = 0; n < 100; n++)); do
+    base=$((20000 + RANDOM % 12000))
     ok=1
-    for ((i = 1; i < 6; i++)); do
+    for ((i = 0; i < 6; i++)); do
       if infra_port_in_use $((base + i)); then ok=0; break; fi
     done
     ((ok)) && { printf '%s\n' "$base"; return 0; }
@@ -85,7 +86,7 @@ export SHOP_INFRA_REDIS_PERSISTENCE=snapshot # AOF off, RDB every 2 s: a kill lo
 export SHOP_ADMIN_TOKEN="chaos-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 export RUST_LOG=${SHOP_CHAOS_RUST_LOG:-info}
 export RATE_LIMIT_PER_SECOND=0      # all the traffic comes from 127.0.0.1
-export PAYMENT_MAX_AMOUNT=${PAYMENT_MAX_AMOUNT:-60000} # some orders are declined: payment_failed
+export PAYMENT_MAX_AMOUNT=${PAYMENT_MAX_AMOUNT:-150000} # some orders are declined: payment_failed
 # The reconciliation timers (the services read these; unknown ones are ignored by older code):
 export RECONCILE_INTERVAL_MS=${RECONCILE_INTERVAL_MS:-2000}
 export PLACEMENT_TIMEOUT_MS=${PLACEMENT_TIMEOUT_MS:-10000}
@@ -141,8 +142,22 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 started=$SECONDS
+mkdir -p "$report_dir"
 say "starting the stack on 127.0.0.1:$base-$((base + 5)), $profile binaries (state in $state)…"
-dev up --no-build >/dev/null || die "the stack did not start (logs in $state/logs)"
+# A port can still be taken between the check and the bind: then another block, twice more.
+for attempt in 1 2 3; do
+  if dev up --no-build >"$report_dir.up.log" 2>&1; then break; fi
+  if ((attempt == 3)) || [[ -n ${SHOP_CHAOS_BASE_PORT:-} ]] ||
+    ! grep -qs 'Address already in use\|is taken by another process' "$report_dir.up.log" "$state"/logs/*.log; then
+    tail -n 20 "$report_dir.up.log" >&2
+    die "the stack did not start (logs in $state/logs)"
+  fi
+  dev down --purge >/dev/null 2>&1 || true
+  base=$(free_block) || die "no block of six free ports"
+  export SHOP_DEV_BASE_PORT=$base
+  say "a port was taken; trying 127.0.0.1:$base-$((base + 5))"
+done
+rm -f -- "$report_dir.up.log"
 say "stack up in $((SECONDS - started)) s; running the harness for $duration"
 
 seed_args=()

@@ -67,8 +67,8 @@ fi
 # 3 minutes of traffic, faults and checks on a stack of its own, with a fixed seed so CI replays
 # the same schedule. It must reach 10 faults of 5 kinds and 500 orders to count.
 if ((status == 0 && ${#scope[@]} > 0 && ${#targets[@]} > 0)) && [[ ${SHOP_SKIP_CHAOS:-} != 1 ]]; then
-  echo "test.sh: chaos run (seed ${SHOP_CHAOS_SEED:-42}, ${SHOP_CHAOS_DURATION:-120s}; SHOP_SKIP_CHAOS=1 skips it)"
-  scripts/chaos.sh --duration "${SHOP_CHAOS_DURATION:-120s}" --seed "${SHOP_CHAOS_SEED:-42}" -- \
+  echo "test.sh: chaos run (seed ${SHOP_CHAOS_SEED:-42}, ${SHOP_CHAOS_DURATION:-150s}; SHOP_SKIP_CHAOS=1 skips it)"
+  scripts/chaos.sh --duration "${SHOP_CHAOS_DURATION:-150s}" --seed "${SHOP_CHAOS_SEED:-42}" -- \
     --require-faults 10 --require-kinds 5 --require-orders 500 || status=$?
 fi
 exit "$status"

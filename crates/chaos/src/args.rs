@@ -16,8 +16,15 @@ pub struct Args {
     /// The fault schedule's seed; without it one is picked and printed.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Concurrent clients (each its own user).
-    #[arg(long, default_value_t = 32)]
+    /// Traffic only, no faults (a baseline: what the traffic alone does).
+    #[arg(long)]
+    pub no_faults: bool,
+    /// The shares of patient, impatient (hang up after 5 ms–1 s) and browsing clients.
+    #[arg(long, default_value = "55,30,15", value_parser = parse_mix)]
+    pub mix: [u64; 3],
+    /// Concurrent clients (each its own user). More is not more: past what the shop absorbs,
+    /// requests pile up past the gateway's 5 s deadline and throughput collapses.
+    #[arg(long, default_value_t = 20)]
     pub clients: usize,
     /// The stack's state directory (`SHOP_DEV_DIR` of dev.sh).
     #[arg(long, env = "SHOP_DEV_DIR")]
@@ -50,6 +57,22 @@ pub struct Args {
     /// …and created at least this many orders.
     #[arg(long)]
     pub require_orders: Option<u64>,
+}
+
+/// `55,30,15`: three weights, not all zero.
+pub fn parse_mix(text: &str) -> Result<[u64; 3], String> {
+    let parts: Vec<u64> = text
+        .split(',')
+        .map(|p| {
+            p.trim()
+                .parse::<u64>()
+                .map_err(|e| format!("'{text}': {e}"))
+        })
+        .collect::<Result<_, _>>()?;
+    match parts[..] {
+        [a, b, c] if a + b + c > 0 => Ok([a, b, c]),
+        _ => Err(format!("'{text}': expected three weights such as 55,30,15")),
+    }
 }
 
 /// `90`, `150s`, `500ms`, `30m`, `2m30s`, `1h`: a sum of numbers with units (seconds without one).
@@ -104,5 +127,8 @@ mod tests {
         assert!(parse_duration("").is_err());
         assert!(parse_duration("5x").is_err());
         assert!(parse_duration("s").is_err());
+        assert_eq!(parse_mix("55, 30,15"), Ok([55, 30, 15]));
+        assert!(parse_mix("1,2").is_err());
+        assert!(parse_mix("0,0,0").is_err());
     }
 }

@@ -146,6 +146,7 @@ pub fn check_all(world: &World, traffic: &TrafficLog, poison: &[InjectedPoison])
         one_matching_payment(world),
         no_orphan_payment(world),
         paid_orders_keep_stock(world, &holdings),
+        open_orders_hold_stock(world, &holdings),
         failed_orders_released(world, &holdings),
         acknowledged_orders_exist(world, traffic),
         unanswered_orders_resolved(world, traffic, &holdings),
@@ -418,6 +419,23 @@ fn paid_orders_keep_stock(world: &World, holdings: &Holdings) -> Verdict {
         };
         if let Some(problem) = problem {
             v.violate(|| format!("{}: {problem}", order.id));
+        }
+    }
+    v
+}
+
+/// An order not settled yet still holds every unit of its lines, and its reservation has no outcome:
+/// its stock must be there when it is paid. (Such an order already breaks "every order settled";
+/// this says what happened to its stock.)
+fn open_orders_hold_stock(world: &World, holdings: &Holdings) -> Verdict {
+    let mut v = Verdict::new("open order: stock still held, no outcome");
+    for order in world.orders.values().filter(|o| o.status == CREATED) {
+        v.check();
+        let units: i64 = order.lines.iter().map(|(_, qty)| qty).sum();
+        let held = holdings.held(&order.id);
+        let outcome = world.outcomes.get(&order.id).map(String::as_str);
+        if held != units || outcome.is_some() {
+            v.violate(|| format!("{}: holds {held} of {units}, outcome {outcome:?}", order.id));
         }
     }
     v

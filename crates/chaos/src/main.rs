@@ -41,6 +41,8 @@ async fn main() -> ExitCode {
         seed,
         duration: args.duration,
         clients: args.clients.max(1),
+        mix: args.mix,
+        faults: !args.no_faults,
         dev,
         stream_prefix: args.stream_prefix.clone(),
         quiesce: QuiesceConfig {

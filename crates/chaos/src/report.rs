@@ -94,6 +94,43 @@ fn label(status: u16, code: &str) -> String {
     }
 }
 
+/// Order attempts and 201s per time bucket of the traffic.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Bucket {
+    pub from_s: u64,
+    pub attempts: u64,
+    pub created: u64,
+    pub no_answer: u64,
+    pub server_errors: u64,
+}
+
+/// `traffic_ms` cut into about 30 buckets of at least 10 s.
+pub fn timeline(traffic: &TrafficLog, traffic_ms: u64) -> Vec<Bucket> {
+    let width_s = (traffic_ms / 1000 / 30).max(10);
+    let count = usize::try_from(traffic_ms / 1000 / width_s + 1).unwrap_or(1);
+    let mut buckets: Vec<Bucket> = (0..count)
+        .map(|i| Bucket {
+            from_s: i as u64 * width_s,
+            ..Bucket::default()
+        })
+        .collect();
+    for attempt in &traffic.attempts {
+        let i = usize::try_from(attempt.at_ms / 1000 / width_s).unwrap_or(0);
+        let Some(bucket) = buckets.get_mut(i) else {
+            continue;
+        };
+        bucket.attempts += 1;
+        match attempt.outcome {
+            Outcome::Created { .. } => bucket.created += 1,
+            Outcome::NoAnswer { .. } => bucket.no_answer += 1,
+            Outcome::Failed { .. } => bucket.server_errors += 1,
+            Outcome::Rejected { .. } => {}
+        }
+    }
+    buckets
+}
+
 /// How the quiesce went.
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -115,6 +152,7 @@ pub struct Report {
     pub total_ms: u64,
     pub faults: Vec<FaultRecord>,
     pub totals: Totals,
+    pub timeline: Vec<Bucket>,
     pub settle: Settle,
     pub streams: Vec<StreamState>,
     pub poison: Vec<InjectedPoison>,
@@ -218,6 +256,35 @@ impl Report {
             "| orders in the database | {} (paid {}, payment_failed {}, still created {}) |",
             t.orders_total, t.orders_paid, t.orders_failed, t.orders_open
         );
+        let _ = writeln!(
+            out,
+            "\nOrder attempts over time (201 / no answer / 5xx of all; faults started):\n"
+        );
+        let _ = writeln!(out, "```");
+        let width = self.timeline.get(1).map_or(10, |b| b.from_s);
+        for bucket in &self.timeline {
+            let started: Vec<String> = self
+                .faults
+                .iter()
+                .filter(|f| {
+                    f.started_ms.is_some_and(|ms| {
+                        ms / 1000 >= bucket.from_s && ms / 1000 < bucket.from_s + width
+                    })
+                })
+                .map(|f| format!("#{} {} {}", f.fault.index, f.fault.kind, f.fault.target))
+                .collect();
+            let _ = writeln!(
+                out,
+                "t+{:>4}s  {:>4} / {:>4} / {:>4} of {:>5}  {}",
+                bucket.from_s,
+                bucket.created,
+                bucket.no_answer,
+                bucket.server_errors,
+                bucket.attempts,
+                started.join(", ")
+            );
+        }
+        let _ = writeln!(out, "```");
         let _ = writeln!(
             out,
             "\nSettled: {} after {:.0} s (window {:.0} s). {}",

@@ -14,8 +14,8 @@ use crate::faults::{self, Streams};
 use crate::invariants::{Verdict, check_all};
 use crate::quiesce::{QuiesceConfig, quiesce};
 use crate::redis::RedisView;
-use crate::report::{Report, Totals};
-use crate::traffic::{self, TrafficConfig};
+use crate::report::{Report, Totals, timeline};
+use crate::traffic::{self, TrafficConfig, TrafficLog};
 use crate::{read, resp, schedule};
 
 /// Everything a run is given.
@@ -24,6 +24,10 @@ pub struct RunConfig {
     pub seed: u64,
     pub duration: Duration,
     pub clients: usize,
+    /// Weights of the patient, impatient and browsing clients.
+    pub mix: [u64; 3],
+    /// False for a baseline run of traffic only.
+    pub faults: bool,
     pub dev: Dev,
     pub stream_prefix: String,
     pub quiesce: QuiesceConfig,
@@ -46,7 +50,11 @@ pub struct Requirements {
 pub async fn run(config: RunConfig) -> Result<Report> {
     let wall_start = Instant::now();
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let plan = schedule::generate(config.seed, config.duration);
+    let plan = if config.faults {
+        schedule::generate(config.seed, config.duration)
+    } else {
+        Vec::new()
+    };
     eprintln!(
         "chaos: seed {} — {} faults planned:",
         config.seed,
@@ -89,6 +97,7 @@ pub async fn run(config: RunConfig) -> Result<Report> {
     let traffic_config = TrafficConfig {
         gateway: gateway.clone(),
         clients: config.clients,
+        mix: config.mix,
         duration: config.duration,
         seed: config.seed,
     };
@@ -123,6 +132,7 @@ pub async fn run(config: RunConfig) -> Result<Report> {
         .map(|w| check_all(w, &log, &poison))
         .unwrap_or_default();
     let totals = Totals::of(&log, world.as_ref());
+    let timeline = timeline(&log, traffic_ms);
     let mut report = Report {
         seed: config.seed,
         reproduce: config.reproduce.clone(),
@@ -131,6 +141,7 @@ pub async fn run(config: RunConfig) -> Result<Report> {
         total_ms: 0,
         faults: records,
         totals,
+        timeline,
         settle,
         streams: world
             .as_ref()
@@ -147,7 +158,7 @@ pub async fn run(config: RunConfig) -> Result<Report> {
     report.passed = report.error.is_none() && verdicts.iter().all(Verdict::holds);
     report.verdicts = verdicts;
     report.total_ms = u64::try_from(wall_start.elapsed().as_millis()).unwrap_or(u64::MAX);
-    write(&config, &report)?;
+    write(&config, &report, &log)?;
     Ok(report)
 }
 
@@ -181,8 +192,9 @@ fn adequacy(report: &Report, require: Requirements) -> Verdict {
     }
 }
 
-/// Writes `chaos-<seed>.md` and `.json` into the report directory, and `latest.md`.
-fn write(config: &RunConfig, report: &Report) -> Result<()> {
+/// Writes `chaos-<seed>.md` and `.json` into the report directory, `latest.md`, and every order
+/// attempt as one JSON line each in `chaos-<seed>-attempts.jsonl`.
+fn write(config: &RunConfig, report: &Report, log: &TrafficLog) -> Result<()> {
     std::fs::create_dir_all(&config.report_dir)
         .with_context(|| format!("creating {}", config.report_dir.display()))?;
     let markdown = report.markdown();
@@ -193,6 +205,17 @@ fn write(config: &RunConfig, report: &Report) -> Result<()> {
         serde_json::to_vec_pretty(report)?,
     )?;
     std::fs::write(config.report_dir.join("latest.md"), &markdown)?;
+    let mut lines = Vec::new();
+    for attempt in &log.attempts {
+        serde_json::to_writer(&mut lines, attempt)?;
+        lines.push(b'\n');
+    }
+    std::fs::write(
+        config
+            .report_dir
+            .join(format!("chaos-{}-attempts.jsonl", config.seed)),
+        lines,
+    )?;
     eprintln!("chaos: report written to {}.md and .json", base.display());
     Ok(())
 }

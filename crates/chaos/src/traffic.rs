@@ -114,6 +114,8 @@ enum Persona {
 pub struct TrafficConfig {
     pub gateway: String,
     pub clients: usize,
+    /// Weights of the patient, impatient and browsing clients.
+    pub mix: [u64; 3],
     pub duration: Duration,
     pub seed: u64,
 }
@@ -330,11 +332,12 @@ pub async fn run(
             ..TrafficLog::default()
         }),
     });
+    let personas = personas(shoppers.len(), run.config.mix, run.config.seed);
     let mut tasks = Vec::new();
-    for (client, shopper) in shoppers.into_iter().enumerate() {
+    for ((client, shopper), persona) in shoppers.into_iter().enumerate().zip(personas) {
         let run = run.clone();
         tasks.push(tokio::spawn(async move {
-            client_loop(&run, client, &shopper).await;
+            client_loop(&run, client, persona, &shopper).await;
         }));
     }
     for task in tasks {
@@ -344,27 +347,51 @@ pub async fn run(
     run.log().clone()
 }
 
-fn persona(rng: &mut Rng) -> Persona {
-    match rng.weighted(&[40, 45, 15]) {
-        Some(0) => Persona::Patient,
-        Some(1) => Persona::Impatient,
-        _ => Persona::Browser,
+/// The persona of every client: the mix's shares as exact counts (largest remainder), in a seeded
+/// order, so a run of n clients has the mix it was asked for and not a random draw of it.
+fn personas(clients: usize, mix: [u64; 3], seed: u64) -> Vec<Persona> {
+    let kinds = [Persona::Patient, Persona::Impatient, Persona::Browser];
+    let total: u64 = mix.iter().sum::<u64>().max(1);
+    let n = clients as u64;
+    let mut counts: Vec<u64> = mix.iter().map(|w| w * n / total).collect();
+    let mut by_remainder: Vec<usize> = (0..3).collect();
+    by_remainder.sort_by_key(|&i| std::cmp::Reverse((mix[i] * n) % total));
+    let mut missing = n - counts.iter().sum::<u64>();
+    for i in by_remainder {
+        if missing == 0 {
+            break;
+        }
+        if mix[i] > 0 {
+            counts[i] += 1;
+            missing -= 1;
+        }
     }
+    let mut deck: Vec<Persona> = kinds
+        .iter()
+        .zip(&counts)
+        .flat_map(|(kind, &count)| std::iter::repeat_n(*kind, usize::try_from(count).unwrap_or(0)))
+        .collect();
+    Rng::derive(seed, "personas").shuffle(&mut deck);
+    deck
 }
 
-async fn client_loop(run: &Run, client: usize, shopper: &Shopper) {
+async fn client_loop(run: &Run, client: usize, persona: Persona, shopper: &Shopper) {
     let mut rng = Rng::derive(run.config.seed, &format!("client-{client}"));
-    let persona = persona(&mut rng);
     let mut order_no = 0_u32;
+    // Pauses keep the load on what matters: a browser reads about once a second, and an impatient
+    // client, whose requests mostly cost the shop work it then throws away, orders about as often.
+    let (low, high) = match persona {
+        Persona::Patient => (50, 400),
+        Persona::Impatient | Persona::Browser => (300, 1_500),
+    };
     while Instant::now() < run.deadline {
         if persona == Persona::Browser || rng.chance(0.1) {
             browse(run, shopper, &mut rng).await;
-            tokio::time::sleep(Duration::from_millis(rng.between(20, 200))).await;
         } else {
             order_no += 1;
             place(run, client, shopper, persona, order_no, &mut rng).await;
-            tokio::time::sleep(Duration::from_millis(rng.between(50, 400))).await;
         }
+        tokio::time::sleep(Duration::from_millis(rng.between(low, high))).await;
     }
 }
 
@@ -373,7 +400,7 @@ fn order_lines(catalog: &Catalog, rng: &mut Rng) -> Vec<(String, u32)> {
     let count = rng.between(1, 3);
     let mut lines: Vec<(String, u32)> = Vec::new();
     for _ in 0..count {
-        let index = if !catalog.scarce.is_empty() && rng.chance(0.15) {
+        let index = if !catalog.scarce.is_empty() && rng.chance(0.05) {
             rng.pick(&catalog.scarce).copied().unwrap_or(0)
         } else {
             usize::try_from(rng.below(catalog.products.len() as u64)).unwrap_or(0)
@@ -454,7 +481,10 @@ async fn place(
         if !retry || Instant::now() >= run.deadline {
             return;
         }
-        tokio::time::sleep(Duration::from_millis(rng.between(100, 800))).await;
+        // Backing off (0.2 s, 0.4 s, ... up to 3 s, jittered) rides out a restart within the tries
+        // instead of spending them all in the first second of an outage.
+        let cap = (200_u64 << try_no.min(4)).min(3_000);
+        tokio::time::sleep(Duration::from_millis(rng.between(cap / 2, cap))).await;
     }
 }
 
@@ -503,7 +533,7 @@ async fn browse(run: &Run, shopper: &Shopper, rng: &mut Rng) {
         .pick(&run.catalog.products)
         .map(|p| p.id.clone())
         .unwrap_or_default();
-    let (path, auth) = match rng.weighted(&[40, 30, 20, 10]) {
+    let (path, auth) = match rng.weighted(&[45, 30, 20, 5]) {
         Some(0) => (format!("/api/products/{product}"), false),
         Some(1) => (
             format!("/api/products?page={}&pageSize=20", rng.between(1, 15)),
@@ -569,7 +599,25 @@ mod tests {
             assert!(lines.iter().all(|(_, qty)| (1..=3).contains(qty)));
             scarce += lines.iter().filter(|(id, _)| id.as_str() < "p-3").count();
         }
-        assert!(scarce > 100, "{scarce}");
+        assert!(scarce > 30, "{scarce}");
+    }
+
+    #[test]
+    fn personas_follow_the_mix_exactly() {
+        let deck = personas(20, [55, 30, 15], 42);
+        let count = |p| deck.iter().filter(|x| **x == p).count();
+
+        assert_eq!(deck.len(), 20);
+        assert_eq!(
+            (
+                count(Persona::Patient),
+                count(Persona::Impatient),
+                count(Persona::Browser)
+            ),
+            (11, 6, 3)
+        );
+        assert_eq!(deck, personas(20, [55, 30, 15], 42));
+        assert_eq!(personas(3, [1, 0, 0], 1), vec![Persona::Patient; 3]);
     }
 
     #[test]

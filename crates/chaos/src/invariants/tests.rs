@@ -233,7 +233,13 @@ fn a_healthy_world_holds_every_invariant() {
 
     let failing: Vec<_> = verdicts.iter().filter(|v| !v.holds()).collect();
     assert!(failing.is_empty(), "{failing:#?}");
-    assert!(verdicts.iter().all(|v| v.checked > 0), "{verdicts:#?}");
+    // Everything is looked at, except open orders: a healthy world after quiesce has none.
+    assert!(
+        verdicts
+            .iter()
+            .all(|v| v.checked > 0 || v.name.starts_with("open order")),
+        "{verdicts:#?}"
+    );
 }
 
 #[test]
