@@ -6,11 +6,13 @@
 #   scripts/dev.sh up [--no-build]      build, start infra + all services, wait for /health
 #   scripts/dev.sh down [--purge]       stop everything it started (--purge: delete its data too)
 #   scripts/dev.sh status               one line per service, plus Redis and MongoDB
-#   scripts/dev.sh start <svc>...       start a service (instance 1); 'start redis' restarts
-#                                       the private Redis on its port, from its AOF
+#   scripts/dev.sh start <svc>...       start a service (instance 1); 'start redis|mongo'
+#                                       restarts the private server on its port, with its data
 #   scripts/dev.sh stop <svc>...        SIGTERM (services drain), SIGKILL after 20 s;
-#                                       'stop redis' shuts the private Redis down cleanly
-#   scripts/dev.sh kill <svc> [<i>]     SIGKILL, no drain (crash demos)
+#                                       'stop redis|mongo' shuts the private server down cleanly
+#   scripts/dev.sh kill <svc> [<i>]     SIGKILL, no drain (crash demos); also 'kill redis|mongo'
+#   scripts/dev.sh pause <svc> [<i>]    SIGSTOP: frozen, its sockets stay open; also redis, mongo
+#   scripts/dev.sh resume <svc> [<i>]   SIGCONT: what 'pause' froze runs on
 #   scripts/dev.sh scale <svc> <n>      run n instances of a stream consumer
 #   scripts/dev.sh logs <svc> [-n N]    tail -F the service's log(s); also redis, mongo
 #
@@ -22,6 +24,8 @@
 #   SHOP_DEV_PROFILE=release  or debug: which cargo profile's binaries run (and get built)
 #   SHOP_DEV_INFRA=private    always start private Redis/MongoDB, even if one listens on the
 #                             default port (the system tests use this)
+#   SHOP_INFRA_REDIS_PERSISTENCE=snapshot   the private Redis without AOF, RDB snapshots every
+#                             2 s: a 'kill redis' loses recent writes (scripts/chaos.sh uses this)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -272,6 +276,8 @@ stop_instance() {
     say "$svc#$i killed (pid $pid, SIGKILL: no drain)"
   else
     say "stopping $svc#$i (pid $pid, SIGTERM; SIGKILL after ${STOP_TIMEOUT}s)…"
+    # A paused instance would only see its SIGTERM once continued.
+    kill -CONT "$pid" 2>/dev/null || true
     infra_stop_pid "$pid" "$svc#$i" "$STOP_TIMEOUT"
     say "$svc#$i stopped"
   fi
@@ -394,13 +400,15 @@ cmd_status() {
 }
 
 # The private Redis can be stopped and started on its own, to show that the services ride
-# out a broker restart: a clean shutdown writes the AOF, and the restart on the same port
-# and directory reloads it (streams, consumer groups, pending lists, sessions).
+# out a broker restart: a clean shutdown writes the AOF (or the RDB snapshot), and the
+# restart on the same port and directory reloads it (streams, consumer groups, pending
+# lists, sessions).
 stop_redis() {
   local pid
   pid=$(infra_detached_pid "$infra_dir" redis) ||
     die "no private Redis of this runner is running (it stops only the one it started)"
-  say "stopping private redis (pid $pid, SIGTERM: it flushes its AOF)…"
+  say "stopping private redis (pid $pid, SIGTERM: it writes its data out)…"
+  kill -CONT "$pid" 2>/dev/null || true
   infra_stop_pid "$pid" "redis server" 20
   rm -f -- "$infra_dir/redis.pid"
   say "redis stopped"
@@ -418,29 +426,84 @@ start_redis() {
   SHOP_INFRA_DIR=$infra_dir SHOP_INFRA_DETACH=1 SHOP_INFRA_REDIS_PORT=$port
   REDIS_URL="" infra_redis_start || die "could not start Redis"
   [[ $(cat "$infra_dir/redis.port") == "$port" ]] || die "Redis came up on another port than $port"
-  say "started $SHOP_INFRA_REDIS_DESC (AOF in $infra_dir/redis)"
+  say "started $SHOP_INFRA_REDIS_DESC (data in $infra_dir/redis)"
 }
 
+# The private MongoDB-compatible server, likewise: stopped (or killed) and started again on
+# the same port with the same data directory. The services report not-ready while it is down.
+stop_mongo() {
+  local pid
+  pid=$(infra_detached_pid "$infra_dir" mongo) ||
+    die "no private MongoDB-compatible server of this runner is running (it stops only the one it started)"
+  say "stopping private mongo (pid $pid, SIGTERM)…"
+  kill -CONT "$pid" 2>/dev/null || true
+  infra_stop_pid "$pid" "mongo server" 20
+  rm -f -- "$infra_dir/mongo.pid"
+  say "mongo stopped"
+}
+
+start_mongo() {
+  local pid port
+  if pid=$(infra_detached_pid "$infra_dir" mongo); then
+    say "mongo already running (pid $pid)"
+    return 0
+  fi
+  port=$(cat "$infra_dir/mongo.port" 2>/dev/null) ||
+    die "no private MongoDB-compatible server was set up in $state; 'scripts/dev.sh up' starts one"
+  infra_port_in_use "$port" && die "port $port of the private mongo is taken by another process"
+  SHOP_INFRA_DIR=$infra_dir SHOP_INFRA_DETACH=1 SHOP_INFRA_MONGO_PORT=$port
+  MONGODB_URI="" infra_mongo_start || die "could not start the MongoDB-compatible server"
+  [[ $(cat "$infra_dir/mongo.port") == "$port" ]] || die "mongo came up on another port than $port"
+  say "started $SHOP_INFRA_MONGO_DESC (data in $infra_dir)"
+}
+
+# kill_infra redis|mongo: SIGKILL the private server, no shutdown work at all (Redis then
+# loses what it had not persisted yet). Its port and data stay for 'start'.
+kill_infra() {
+  local name=$1 pid n
+  pid=$(infra_detached_pid "$infra_dir" "$name") ||
+    die "no private $name of this runner is running (it kills only the one it started)"
+  kill -KILL "$pid" 2>/dev/null || true
+  for ((n = 0; n < 50; n++)); do infra_alive "$pid" || break; sleep 0.1; done
+  rm -f -- "$infra_dir/$name.pid"
+  say "$name killed (pid $pid, SIGKILL)"
+}
+
+is_infra() { [[ $1 == redis || $1 == mongo ]]; }
+
 cmd_start() {
-  (($# > 0)) || die "usage: scripts/dev.sh start <service>|redis..."
+  (($# > 0)) || die "usage: scripts/dev.sh start <service>|redis|mongo..."
   local svc
-  for svc in "$@"; do [[ $svc == redis ]] || check_service "$svc"; done
+  for svc in "$@"; do is_infra "$svc" || check_service "$svc"; done
   for svc in "$@"; do
-    if [[ $svc == redis ]]; then start_redis; else start_instance "$svc" 1; fi
+    case $svc in
+      redis) start_redis ;;
+      mongo) start_mongo ;;
+      *) start_instance "$svc" 1 ;;
+    esac
   done
 }
 
 cmd_stop() {
-  (($# > 0)) || die "usage: scripts/dev.sh stop <service>|redis..."
+  (($# > 0)) || die "usage: scripts/dev.sh stop <service>|redis|mongo..."
   local svc
-  for svc in "$@"; do [[ $svc == redis ]] || check_service "$svc"; done
+  for svc in "$@"; do is_infra "$svc" || check_service "$svc"; done
   for svc in "$@"; do
-    if [[ $svc == redis ]]; then stop_redis; else stop_service "$svc" TERM; fi
+    case $svc in
+      redis) stop_redis ;;
+      mongo) stop_mongo ;;
+      *) stop_service "$svc" TERM ;;
+    esac
   done
 }
 
 cmd_kill() {
-  (($# >= 1 && $# <= 2)) || die "usage: scripts/dev.sh kill <service> [<instance>]"
+  (($# >= 1 && $# <= 2)) || die "usage: scripts/dev.sh kill <service>|redis|mongo [<instance>]"
+  if is_infra "$1"; then
+    (($# == 1)) || die "kill $1 takes no instance number"
+    kill_infra "$1"
+    return
+  fi
   check_service "$1"
   if (($# == 2)); then
     [[ $2 =~ ^[1-9][0-9]*$ ]] || die "kill: instance must be a number ≥ 1"
@@ -449,6 +512,38 @@ cmd_kill() {
   else
     stop_service "$1" KILL
   fi
+}
+
+# cmd_signal STOP|CONT VERB <svc>|redis|mongo [<i>]: freeze or continue processes in place.
+# A paused process keeps its sockets open and answers nothing: what a hung server looks like
+# to its clients, unlike a stopped one (connection refused).
+cmd_signal() {
+  local sig=$1 verb=$2
+  shift 2
+  (($# >= 1 && $# <= 2)) || die "usage: scripts/dev.sh $verb <service>|redis|mongo [<instance>]"
+  local what=$1 pid i pids=()
+  if is_infra "$what"; then
+    (($# == 1)) || die "$verb $what takes no instance number"
+    pid=$(infra_detached_pid "$infra_dir" "$what") || die "no private $what of this runner is running"
+    pids=("$what:$pid")
+  else
+    check_service "$what"
+    if (($# == 2)); then
+      [[ $2 =~ ^[1-9][0-9]*$ ]] || die "$verb: instance must be a number ≥ 1"
+      pid=$(instance_pid "$what" "$2") || die "$what#$2 is not running"
+      pids=("$what#$2:$pid")
+    else
+      for i in $(running_instances "$what"); do
+        pid=$(instance_pid "$what" "$i") && pids+=("$what#$i:$pid")
+      done
+      ((${#pids[@]} > 0)) || die "$what is not running"
+    fi
+  fi
+  local entry
+  for entry in "${pids[@]}"; do
+    kill "-$sig" "${entry##*:}" 2>/dev/null || die "could not send SIG$sig to ${entry%:*}"
+    say "${entry%:*} (pid ${entry##*:}) $( [[ $sig == STOP ]] && echo "paused (SIGSTOP)" || echo "resumed (SIGCONT)")"
+  done
 }
 
 cmd_scale() {
@@ -504,6 +599,8 @@ case $verb in
   start) cmd_start "$@" ;;
   stop) cmd_stop "$@" ;;
   kill) cmd_kill "$@" ;;
+  pause) cmd_signal STOP pause "$@" ;;
+  resume) cmd_signal CONT resume "$@" ;;
   scale) cmd_scale "$@" ;;
   logs) cmd_logs "$@" ;;
   help | -h | --help) usage 0 ;;

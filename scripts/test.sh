@@ -2,7 +2,8 @@
 # scripts/test.sh: THE test command. Starts a private Redis and a MongoDB-compatible
 # server (see docs/testing.md), runs `cargo test --workspace --all-targets` against
 # them, stops them, and exits with cargo's exit code. A whole-suite run first
-# validates the deployment descriptors (scripts/validate-deploy.sh).
+# validates the deployment descriptors (scripts/validate-deploy.sh) and, once every
+# test passed, ends with a chaos run (scripts/chaos.sh; SHOP_SKIP_CHAOS=1 skips it).
 #
 #   scripts/test.sh                     # the whole workspace
 #   scripts/test.sh -p shop-streams     # one crate (drops --workspace)
@@ -61,5 +62,13 @@ cargo test "${scope[@]}" "${targets[@]}" "$@" || status=$?
 # --all-targets leaves out doctests; run them too when no narrower selection was asked for.
 if ((status == 0)) && ((${#targets[@]} > 0)); then
   cargo test "${scope[@]}" --doc "$@" || status=$?
+fi
+# The chaos run (crates/chaos), once per whole-suite run and only after every test passed: about
+# 3 minutes of traffic, faults and checks on a stack of its own, with a fixed seed so CI replays
+# the same schedule. It must reach 10 faults of 5 kinds and 500 orders to count.
+if ((status == 0 && ${#scope[@]} > 0 && ${#targets[@]} > 0)) && [[ ${SHOP_SKIP_CHAOS:-} != 1 ]]; then
+  echo "test.sh: chaos run (seed ${SHOP_CHAOS_SEED:-42}, ${SHOP_CHAOS_DURATION:-150s}; SHOP_SKIP_CHAOS=1 skips it)"
+  scripts/chaos.sh --duration "${SHOP_CHAOS_DURATION:-150s}" --seed "${SHOP_CHAOS_SEED:-42}" -- \
+    --require-faults 10 --require-kinds 5 --require-orders 500 || status=$?
 fi
 exit "$status"

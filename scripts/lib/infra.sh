@@ -12,6 +12,11 @@
 # Choices:
 #   Redis:   $REDIS_URL if set; else a private `redis-server` (installed with
 #            apt-get if missing) on a free 127.0.0.1 port, AOF on, RDB off.
+#            SHOP_INFRA_REDIS_PERSISTENCE=snapshot starts it with AOF off and RDB
+#            snapshots every 2 s instead (SHOP_INFRA_REDIS_SAVE, default "2 1"): a
+#            SIGKILL then really loses the writes since the last snapshot, which
+#            the chaos runs (scripts/chaos.sh) need; with AOF the OS page cache
+#            keeps them across a process kill.
 #   MongoDB: $MONGODB_URI if set; else `mongod` if on PATH; else FerretDB v1.24.2
 #            (MongoDB wire protocol over SQLite), built once with Go into
 #            ${SHOP_TOOLS_DIR:-$HOME/.cache/shop-tools}/bin/ferretdb.
@@ -41,6 +46,7 @@ SHOP_INFRA_SPAWNED_PID="" # set by infra_spawn
 SHOP_INFRA_DETACH="${SHOP_INFRA_DETACH:-}"         # 1: detached mode (see above)
 SHOP_INFRA_REDIS_PORT="${SHOP_INFRA_REDIS_PORT:-}" # preferred port (detached mode)
 SHOP_INFRA_MONGO_PORT="${SHOP_INFRA_MONGO_PORT:-}"
+SHOP_INFRA_REDIS_PERSISTENCE="${SHOP_INFRA_REDIS_PERSISTENCE:-}" # aof (default) or snapshot
 
 infra_log() { printf '%s\n' "infra: $*" >&2; }
 
@@ -307,10 +313,28 @@ infra_redis_start() {
   infra_workdir
   local dir="$SHOP_INFRA_DIR/redis" log="$SHOP_INFRA_DIR/redis.log" port pid version
   mkdir -p "$dir"
+  # A detached server restarted later (dev.sh start redis) keeps the policy it was first given.
+  local policy=$SHOP_INFRA_REDIS_PERSISTENCE
+  if [[ -z $policy && $SHOP_INFRA_DETACH == 1 && -s $SHOP_INFRA_DIR/redis.persistence ]]; then
+    policy=$(cat "$SHOP_INFRA_DIR/redis.persistence")
+  fi
+  local -a persistence
+  local persist_desc
+  case ${policy:-aof} in
+    aof) persistence=(--appendonly yes --save "") persist_desc="AOF" ;;
+    snapshot)
+      persistence=(--appendonly no --save "${SHOP_INFRA_REDIS_SAVE:-2 1}")
+      persist_desc="no AOF, RDB save '${SHOP_INFRA_REDIS_SAVE:-2 1}'"
+      ;;
+    *)
+      infra_log "SHOP_INFRA_REDIS_PERSISTENCE must be aof or snapshot, not '$policy'"
+      return 1
+      ;;
+  esac
   for _ in 1 2 3; do
     port=$(infra_pick_port "$SHOP_INFRA_REDIS_PORT") || return 1
     infra_spawn "$log" redis-server --port "$port" --bind 127.0.0.1 --daemonize no \
-      --dir "$dir" --appendonly yes --save "" --logfile ""
+      --dir "$dir" "${persistence[@]}" --logfile ""
     pid=$SHOP_INFRA_SPAWNED_PID
     if infra_wait_tcp "$port" "$pid" 15; then
       local deadline=$((SECONDS + 15))
@@ -318,9 +342,12 @@ infra_redis_start() {
         if infra_redis_ping "$port"; then
           SHOP_INFRA_REDIS_PID=$pid
           version=$(redis-server --version | sed -nE 's/.*v=([^ ]+).*/\1/p')
-          SHOP_INFRA_REDIS_DESC="redis-server ${version:-?} on :$port"
+          SHOP_INFRA_REDIS_DESC="redis-server ${version:-?} on :$port ($persist_desc)"
           export REDIS_URL="redis://127.0.0.1:$port"
           infra_record redis "$pid" "$port"
+          if [[ $SHOP_INFRA_DETACH == 1 ]]; then
+            printf '%s\n' "${policy:-aof}" >"$SHOP_INFRA_DIR/redis.persistence"
+          fi
           return 0
         fi
         sleep 0.1
