@@ -101,13 +101,15 @@ pub async fn world(
     streams: &[String],
     poison: &[InjectedPoison],
 ) -> Result<World> {
-    let mut world = World::default();
-
-    world.catalog = all_projected(mongo, PRODUCTS_DB, "products", Some(doc! { "_id": 1 }))
+    let catalog = all_projected(mongo, PRODUCTS_DB, "products", Some(doc! { "_id": 1 }))
         .await?
         .iter()
         .map(|d| text(d, "_id"))
         .collect();
+    let mut world = World {
+        catalog,
+        ..World::default()
+    };
     world.movements = all(mongo, PRODUCTS_DB, "stock_movements")
         .await?
         .iter()
