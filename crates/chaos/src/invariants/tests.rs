@@ -76,8 +76,10 @@ fn attempt(key: &str, outcome: Outcome) -> Attempt {
 /// entry on ORDERS_STREAM dead-lettered by its three groups, and one on IDENTITY_STREAM lost with
 /// Redis data.
 fn healthy() -> (World, TrafficLog, Vec<InjectedPoison>) {
-    let mut world = World::default();
-    world.catalog = ["p-1", "p-2"].iter().map(|s| s.to_string()).collect();
+    let mut world = World {
+        catalog: ["p-1", "p-2"].iter().map(|s| s.to_string()).collect(),
+        ..World::default()
+    };
     world.movements = vec![
         movement("p-1", 1, "opening", 10, 10, None),
         movement("p-1", 2, "reserve", -2, 8, Some("o-paid")),
