@@ -29,6 +29,12 @@ pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 /// An admin token shorter than this is refused: it guards replaying and rebuilding.
 pub const MIN_ADMIN_TOKEN_LEN: usize = 16;
 
+/// `CART_TTL_SECONDS` when unset: a week, renewed by every change to the cart.
+pub const DEFAULT_CART_TTL: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
+/// `ORDER_EVENTS_PER_USER` when unset: a few order pages open at once, per replica.
+pub const DEFAULT_ORDER_EVENTS_PER_USER: usize = 4;
+
 /// Everything the gateway reads at startup. Fields are public so tests build one directly.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -65,6 +71,11 @@ pub struct Config {
     /// `STREAM_MAX_LEN`, default `shop_streams::DEFAULT_MAX_LEN`: the cap of a stream that dead
     /// letters are replayed onto.
     pub stream_max_len: u64,
+    /// `CART_TTL_SECONDS`, default 604800 (7 days): how long an untouched cart is kept.
+    pub cart_ttl: Duration,
+    /// `ORDER_EVENTS_PER_USER`, default 4: live order streams one user may hold open per replica;
+    /// beyond, 429 `too_many_streams`.
+    pub order_events_per_user: usize,
 }
 
 /// A token bucket per client: `burst` requests at once, refilled at `per_second`.
@@ -103,6 +114,9 @@ impl Config {
             session_prefix: shop_sessions::key_prefix_from_env(env)?,
             streams: StreamNames::with_prefix(&env.or("STREAM_PREFIX", String::new())?),
             stream_max_len: env.or("STREAM_MAX_LEN", shop_streams::DEFAULT_MAX_LEN)?,
+            cart_ttl: Duration::from_secs(env.or("CART_TTL_SECONDS", DEFAULT_CART_TTL.as_secs())?),
+            order_events_per_user: env
+                .or("ORDER_EVENTS_PER_USER", DEFAULT_ORDER_EVENTS_PER_USER)?,
         })
     }
 }

@@ -32,6 +32,17 @@ pub enum ApiError {
     /// `/api/ops/dead-letters/{stream}/replay` with a name that is none of the shop's streams.
     #[error("unknown stream {0:?}; expected ORDERS_STREAM, PAYMENTS_STREAM or IDENTITY_STREAM")]
     UnknownStream(String),
+    /// `PUT /api/cart` with a cart that breaks a rule (size, quantity, id, a product twice).
+    #[error("{0}")]
+    InvalidCart(String),
+    /// A query string out of range on one of the gateway's own endpoints.
+    #[error("{0}")]
+    InvalidQuery(String),
+    #[error("Last-Event-ID must be a stream entry id like 1718000000000-0")]
+    InvalidLastEventId,
+    /// The user already holds the most live order streams a replica allows them.
+    #[error("at most {limit} live order streams per user; close one first")]
+    TooManyStreams { limit: usize },
     /// The upstream refused the connection or could not be reached.
     #[error("{} is unavailable", .0.name())]
     ServiceUnavailable(Upstream),
@@ -60,7 +71,10 @@ impl ApiError {
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnreadableBody => StatusCode::BAD_REQUEST,
-            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::RateLimited { .. } | Self::TooManyStreams { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::InvalidCart(_) | Self::InvalidQuery(_) | Self::InvalidLastEventId => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Self::ServiceUnavailable(_) | Self::RedisUnavailable(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -80,6 +94,10 @@ impl ApiError {
             Self::UnreadableBody => "unreadable_body",
             Self::RateLimited { .. } => "rate_limited",
             Self::UnknownStream(_) => "unknown_stream",
+            Self::InvalidCart(_) => "invalid_cart",
+            Self::InvalidQuery(_) => "invalid_query",
+            Self::InvalidLastEventId => "invalid_last_event_id",
+            Self::TooManyStreams { .. } => "too_many_streams",
             Self::ServiceUnavailable(_) | Self::RedisUnavailable(_) => "service_unavailable",
             Self::UpstreamTimeout { .. } => "upstream_timeout",
             Self::BadGateway { .. } => "bad_gateway",

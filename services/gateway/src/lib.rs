@@ -4,12 +4,14 @@ mod auth;
 mod client;
 pub mod config;
 mod error;
+pub mod events;
 pub mod openapi;
 pub mod ops;
 mod proxy;
 pub mod routes;
 mod startup;
 mod state;
+pub mod ui;
 pub mod upstream;
 
 pub use config::{AllowedOrigins, Config, RateLimit};

@@ -9,7 +9,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::AdminToken;
 use crate::client::ClientLimiter;
+use crate::events::PaymentEvents;
 use crate::proxy::Proxy;
+use crate::routes::cart::CartStore;
 use crate::{AppState, Config, router};
 
 /// A built application: bound to its port, connected, not yet serving.
@@ -40,6 +42,15 @@ impl Application {
                 redis.clone(),
                 config.session_prefix.clone(),
                 shop_sessions::DEFAULT_TTL,
+            ),
+            carts: CartStore {
+                prefix: config.session_prefix.clone(),
+                ttl: config.cart_ttl,
+            },
+            order_events: PaymentEvents::new(
+                config.streams.payments.clone(),
+                config.order_events_per_user.max(1),
+                server.shutdown_token(),
             ),
             redis,
             proxy,
@@ -75,6 +86,7 @@ impl Application {
             .limiter
             .clone()
             .map(|limiter| tokio::spawn(limiter.forget_idle_clients(shutdown.clone())));
+        let following = tokio::spawn(state.order_events.clone().follow(state.redis.clone()));
 
         let served = server.serve(router(state.clone())).await;
         // Serving may have failed without a shutdown request: stop the task either way.
@@ -83,6 +95,9 @@ impl Application {
             && let Err(error) = task.await
         {
             tracing::error!(%error, "the rate limiter's cleanup task ended abnormally");
+        }
+        if let Err(error) = following.await {
+            tracing::error!(%error, "the order events reader ended abnormally");
         }
         state.redis.quit().await;
         served.context("serving HTTP")

@@ -9,7 +9,9 @@ use shop_streams::{Redis, StreamNames};
 use crate::auth::AdminToken;
 use crate::client::ClientLimiter;
 use crate::config::AllowedOrigins;
+use crate::events::PaymentEvents;
 use crate::proxy::Proxy;
+use crate::routes::cart::CartStore;
 
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -35,6 +37,10 @@ pub struct AppState {
     pub health_timeout: Duration,
     /// The deadline of an order-history rebuild.
     pub rebuild_timeout: Duration,
+    /// Where carts are kept, and for how long (`CART_TTL_SECONDS`).
+    pub carts: CartStore,
+    /// The shared `PAYMENTS_STREAM` reader behind the order pages' live status.
+    pub order_events: PaymentEvents,
     /// This application's registry, served on `/metrics`.
     pub metrics: Metrics,
 }

@@ -1,7 +1,9 @@
 //! What operators see and do through the gateway: the state of each stream (length, memory, dead
 //! letters, and each consumer group's pending entries and lag), and replaying dead letters.
 
+pub mod dead_letters;
 pub mod reply;
+pub mod timeline;
 
 use fred::prelude::{ClientLike, StreamsInterface};
 use fred::types::Value;
@@ -27,6 +29,8 @@ pub struct StreamReport {
     pub last_entry_id: Option<String>,
     /// `MEMORY USAGE` of the stream's key.
     pub memory_bytes: u64,
+    /// `memoryBytes / length` (0 for an empty stream): what one more entry costs, roughly.
+    pub bytes_per_entry: u64,
     /// Entries in `<stream>:dlq`, waiting for an operator.
     pub dead_letters: u64,
     pub groups: Vec<GroupReport>,
@@ -96,6 +100,7 @@ async fn stream_report(redis: &Redis, stream: &str) -> Result<StreamReport> {
         first_entry_id: info.first_entry_id,
         last_entry_id: info.last_entry_id,
         memory_bytes,
+        bytes_per_entry: memory_bytes.checked_div(info.length).unwrap_or(0),
         dead_letters,
         groups,
     })

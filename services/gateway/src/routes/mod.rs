@@ -1,6 +1,9 @@
 //! Every HTTP route of the gateway, merged in one place with the middleware around them.
 
+pub mod cart;
+pub mod events;
 pub mod ops;
+pub mod ops_views;
 pub mod shop_health;
 pub mod table;
 
@@ -23,7 +26,11 @@ pub fn router(state: AppState) -> Router {
     let readiness = Readiness::new([health::redis_check(state.redis.clone())]);
     let router = Router::new()
         .merge(table::router())
+        .merge(cart::router())
+        .merge(events::router())
         .merge(ops::router())
+        .merge(ops_views::router())
+        .merge(crate::ui::router())
         .merge(openapi::router())
         .merge(shop_health::router())
         .merge(health::router(readiness))
@@ -59,12 +66,13 @@ fn cors(origins: &AllowedOrigins) -> CorsLayer {
     };
     CorsLayer::new()
         .allow_origin(allow_origin)
-        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::OPTIONS])
         .allow_headers([
             axum::http::header::AUTHORIZATION,
             axum::http::header::CONTENT_TYPE,
             HeaderName::from_static("idempotency-key"),
             HeaderName::from_static("x-request-id"),
+            HeaderName::from_static("last-event-id"),
         ])
         .expose_headers([
             HeaderName::from_static("x-request-id"),

@@ -40,6 +40,8 @@ pub fn test_config(upstreams: UpstreamUrls) -> Config {
         session_prefix: format!("{}:", shop_testkit::unique_name("gw")),
         streams: StreamNames::with_prefix(&format!("{}:", shop_testkit::unique_name("s"))),
         stream_max_len: 10_000,
+        cart_ttl: gateway::config::DEFAULT_CART_TTL,
+        order_events_per_user: gateway::config::DEFAULT_ORDER_EVENTS_PER_USER,
     }
 }
 
