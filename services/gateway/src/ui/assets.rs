@@ -49,6 +49,7 @@ pub const ASSETS: &[Asset] = &[
     asset!("js/dom.js", JS),
     asset!("js/store.js", JS),
     asset!("js/store-views.js", JS),
+    asset!("js/account-views.js", JS),
     asset!("js/ops.js", JS),
     asset!("js/ops-views.js", JS),
     asset!("js/chart.js", JS),

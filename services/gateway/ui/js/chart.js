@@ -1,0 +1,32 @@
+// Small line charts drawn as inline SVG: one polyline per series over the same time window, scaled
+// to the largest value shown. Hand-written: a few dozen points need no charting library.
+
+import { h, svg } from "./dom.js";
+
+const WIDTH = 300;
+const HEIGHT = 70;
+
+/**
+ * A chart of `series` (`[{name, points: [[timeMs, value], ...]}]`) over the last `windowMs`,
+ * with a legend naming each series and its latest value.
+ */
+export function lineChart(title, series, windowMs, unit = "") {
+  const now = Date.now();
+  const max = Math.max(1, ...series.flatMap((s) => s.points.map(([, v]) => v)));
+  const x = (t) => ((t - (now - windowMs)) / windowMs) * WIDTH;
+  const y = (v) => HEIGHT - 4 - (v / max) * (HEIGHT - 8);
+  const lines = series.map((s, i) => svg("polyline", {
+    class: `s${i % 6}`,
+    points: s.points.filter(([t]) => t >= now - windowMs).map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(" "),
+  }));
+  const latest = (s) => (s.points.length ? s.points[s.points.length - 1][1] : 0);
+  return h("figure", { class: "chart-figure" },
+    h("figcaption", {}, h("strong", {}, title), h("span", { class: "muted" }, ` (max ${format(max)}${unit}, last ${Math.round(windowMs / 60000)} min)`)),
+    svg("svg", { class: "chart", viewBox: `0 0 ${WIDTH} ${HEIGHT}`, preserveAspectRatio: "none", role: "img",
+      "aria-label": `${title}: ${series.map((s) => `${s.name} ${format(latest(s))}${unit}`).join(", ")}` }, lines),
+    h("div", { class: "legend" }, series.map((s, i) => h("span", { class: `key s${i % 6}` }, `${s.name}: ${format(latest(s))}${unit}`))));
+}
+
+function format(value) {
+  return Number.isInteger(value) ? String(value) : value.toFixed(1);
+}

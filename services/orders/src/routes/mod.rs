@@ -1,6 +1,7 @@
 //! Every HTTP route of the service, merged in one place with the common middleware around them.
 
 mod orders;
+mod trail;
 
 use axum::Router;
 use shop_http::{Readiness, health, with_common_layers};
@@ -15,6 +16,7 @@ pub fn router(state: AppState) -> Router {
     ]);
     let router = Router::new()
         .merge(orders::router())
+        .merge(trail::router())
         .merge(health::router(readiness))
         .merge(state.metrics.router())
         .with_state(state.clone());

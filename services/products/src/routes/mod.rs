@@ -1,5 +1,6 @@
 //! Every HTTP route of the service, merged in one place with the common middleware around them.
 
+mod movements;
 mod products;
 mod reservations;
 
@@ -19,6 +20,7 @@ pub fn router(state: AppState) -> Router {
         .merge(state.metrics.router())
         .merge(products::router())
         .merge(reservations::router())
+        .merge(movements::router())
         .with_state(state.clone());
     with_common_layers(router, &state.metrics)
 }
