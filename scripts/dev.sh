@@ -15,6 +15,7 @@
 #   scripts/dev.sh resume <svc> [<i>]   SIGCONT: what 'pause' froze runs on
 #   scripts/dev.sh scale <svc> <n>      run n instances of a stream consumer
 #   scripts/dev.sh logs <svc> [-n N]    tail -F the service's log(s); also redis, mongo
+#   scripts/dev.sh admin-token          print the gateway's SHOP_ADMIN_TOKEN (for /ops, /api/ops)
 #
 # State (pid files, logs, the private servers' data) lives in ${SHOP_DEV_DIR:-<repo>/.dev}.
 # Every variable of the caller's environment reaches the services, except BIND_ADDR
@@ -295,6 +296,21 @@ stop_service() { # SVC SIGNAL: every instance, highest first
 
 # --------------------------------------------------------------- verbs
 
+# up_rollback: what a failed 'up' does on its way out: stop the services and private servers it
+# started itself (those already running before it stay), so a failed start leaves nothing behind.
+up_rollback() {
+  local svc i
+  say "up failed; stopping what it started"
+  for ((i = ${#services[@]} - 1; i >= 0; i--)); do
+    svc=${services[i]}
+    if [[ -z ${up_running_before[$svc]:-} && -n $(instances "$svc") ]]; then stop_service "$svc" TERM; fi
+  done
+  if ((!up_infra_before)) && [[ -d $infra_dir ]]; then
+    infra_detached_stop "$infra_dir"
+    rm -f -- "$state/env"
+  fi
+}
+
 cmd_up() {
   local no_build=0 arg svc
   for arg in "$@"; do
@@ -304,6 +320,15 @@ cmd_up() {
     esac
   done
   mkdir -p "$state" "$run_dir" "$log_dir"
+  declare -gA up_running_before=()
+  for svc in "${services[@]}"; do
+    if [[ -n $(running_instances "$svc") ]]; then up_running_before[$svc]=1; fi
+  done
+  up_infra_before=0
+  if infra_detached_pid "$infra_dir" redis >/dev/null || infra_detached_pid "$infra_dir" mongo >/dev/null; then
+    up_infra_before=1
+  fi
+  trap up_rollback EXIT
   ((no_build)) || build
   ensure_infra
   admin_token >/dev/null
@@ -315,14 +340,16 @@ cmd_up() {
     ((SECONDS < deadline)) || die "the gateway's /health is not 200 after ${READY_TIMEOUT}s: $(curl -s -m 2 "$url/health")"
     sleep 0.5
   done
+  trap - EXIT
   say "the shop is up: $(curl -s -m 2 "$url/health")"
   cat <<EOF
 
-  gateway:  $url
-  try:      curl -s 'localhost:${planned_port[gateway]}/api/products?pageSize=2'
-  admin:    curl -s localhost:${planned_port[gateway]}/api/ops/streams -H "authorization: Bearer \$SHOP_ADMIN_TOKEN"
-  status:   scripts/dev.sh status       logs: scripts/dev.sh logs <service>
-  stop:     scripts/dev.sh down         (state in $state)
+  storefront: $url/
+  console:    $url/ops      (its admin token: scripts/dev.sh admin-token)
+  try:        curl -s 'localhost:${planned_port[gateway]}/api/products?pageSize=2'
+  admin:      curl -s localhost:${planned_port[gateway]}/api/ops/streams -H "authorization: Bearer \$(scripts/dev.sh admin-token)"
+  status:     scripts/dev.sh status       logs: scripts/dev.sh logs <service>
+  stop:       scripts/dev.sh down         (state in $state)
 
 EOF
 }
@@ -603,6 +630,7 @@ case $verb in
   resume) cmd_signal CONT resume "$@" ;;
   scale) cmd_scale "$@" ;;
   logs) cmd_logs "$@" ;;
+  admin-token) mkdir -p "$state" && admin_token ;;
   help | -h | --help) usage 0 ;;
   *)
     say "unknown verb '$verb'"

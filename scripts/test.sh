@@ -56,6 +56,11 @@ fi
 
 infra_up
 echo "test.sh: tests run against $(infra_summary)"
+# The browser tests (shop-e2e's `browser` target) need chromedriver: started for a whole-suite
+# run and for any run naming shop-e2e.
+if ((${#scope[@]} > 0)) || [[ " $* " == *" shop-e2e "* || " $* " == *"-pshop-e2e"* || " $* " == *"--package=shop-e2e"* ]]; then
+  infra_chromedriver_start
+fi
 
 status=0
 cargo test "${scope[@]}" "${targets[@]}" "$@" || status=$?

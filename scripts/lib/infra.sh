@@ -274,28 +274,35 @@ infra_detached_stop() {
 
 # ---------------------------------------------------------------- Redis
 
-# infra_ensure_redis_server: install redis-server (and redis-tools) if missing.
-infra_ensure_redis_server() {
-  command -v redis-server >/dev/null 2>&1 && return 0
+# infra_apt_install WHAT PACKAGE...: install Debian packages with apt-get (WHAT names them in
+# messages); false, with the end of apt's log, when that fails.
+infra_apt_install() {
+  local what=$1
+  shift
   if ! command -v apt-get >/dev/null 2>&1; then
-    infra_log "redis-server is not installed and apt-get is not available; install Redis 7 or set REDIS_URL"
+    infra_log "$what is not installed and apt-get is not available; install it by hand"
     return 1
   fi
-  infra_log "installing redis-server with apt-get…"
+  infra_log "installing $what with apt-get…"
   local log
   log=$(mktemp "${TMPDIR:-/tmp}/shop-apt.XXXXXX")
   if infra_sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >"$log" 2>&1 &&
     infra_sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
       -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-      redis-server >>"$log" 2>&1 &&
-    command -v redis-server >/dev/null 2>&1; then
+      "$@" >>"$log" 2>&1; then
     rm -f "$log"
     return 0
   fi
-  infra_log "apt-get install redis-server failed"
+  infra_log "apt-get install $* failed"
   infra_tail "$log"
   rm -f "$log"
   return 1
+}
+
+# infra_ensure_redis_server: install redis-server (and redis-tools) if missing.
+infra_ensure_redis_server() {
+  command -v redis-server >/dev/null 2>&1 && return 0
+  infra_apt_install redis-server redis-server && command -v redis-server >/dev/null 2>&1
 }
 
 # infra_redis_start: export REDIS_URL, starting a private redis-server unless
@@ -492,6 +499,51 @@ infra_mongo_start() {
   return 1
 }
 
+# ---------------------------------------------------------------- browser
+
+SHOP_INFRA_CHROMEDRIVER_PID=""
+
+# infra_chromedriver_start: export CHROMEDRIVER_URL, starting a private chromedriver (Debian's
+# chromium and chromium-driver, installed with apt-get if missing) on a free 127.0.0.1 port,
+# unless CHROMEDRIVER_URL is already set. The browser tests (crates/e2e/tests/browser) drive
+# headless Chromium through it.
+infra_chromedriver_start() {
+  if [[ -n ${CHROMEDRIVER_URL:-} ]]; then
+    export CHROMEDRIVER_URL
+    return 0
+  fi
+  if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then
+    infra_apt_install "chromium and chromium-driver" chromium chromium-driver || return 1
+  fi
+  infra_workdir
+  local log="$SHOP_INFRA_DIR/chromedriver.log" port pid
+  for _ in 1 2 3; do
+    port=$(infra_free_port) || return 1
+    infra_spawn "$log" chromedriver --port="$port" --allowed-ips=127.0.0.1 --log-level=WARNING
+    pid=$SHOP_INFRA_SPAWNED_PID
+    if infra_wait_tcp "$port" "$pid" 15; then
+      SHOP_INFRA_CHROMEDRIVER_PID=$pid
+      export CHROMEDRIVER_URL="http://127.0.0.1:$port"
+      infra_log "chromedriver $(chromedriver --version | awk '{print $2}') on :$port"
+      return 0
+    fi
+    infra_stop_pid "$pid" chromedriver
+  done
+  infra_log "chromedriver failed to start (log: $log)"
+  infra_tail "$log"
+  return 1
+}
+
+# infra_chromedriver_stop: stop the chromedriver infra_chromedriver_start started (it ends the
+# browsers it started with it).
+infra_chromedriver_stop() {
+  if [[ -n $SHOP_INFRA_CHROMEDRIVER_PID ]]; then
+    infra_stop_pid "$SHOP_INFRA_CHROMEDRIVER_PID" chromedriver
+    SHOP_INFRA_CHROMEDRIVER_PID=""
+    unset CHROMEDRIVER_URL
+  fi
+}
+
 # ---------------------------------------------------------------- session
 
 # infra_up: provision both servers (or take REDIS_URL / MONGODB_URI as given).
@@ -507,6 +559,7 @@ infra_summary() {
 # infra_down: stop what infra_up started (by recorded pid), remove the temp dir,
 # and unexport the URLs we made up. Safe to call any number of times.
 infra_down() {
+  infra_chromedriver_stop
   if [[ -n $SHOP_INFRA_MONGO_PID ]]; then
     infra_stop_pid "$SHOP_INFRA_MONGO_PID" "MongoDB server"
     SHOP_INFRA_MONGO_PID=""

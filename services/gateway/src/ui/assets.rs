@@ -44,6 +44,7 @@ pub const ASSETS: &[Asset] = &[
     asset!("index.html", HTML),
     asset!("ops.html", HTML),
     asset!("app.css", CSS),
+    asset!("favicon.svg", "image/svg+xml"),
     asset!("js/api.js", JS),
     asset!("js/sse.js", JS),
     asset!("js/dom.js", JS),
