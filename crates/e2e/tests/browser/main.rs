@@ -24,10 +24,31 @@ fn catalog() -> Vec<Product> {
         product
     };
     vec![
-        item("p-linen", "Linen Summer Shirt", "Atelier Rue", "Apparel", 4_500, 20),
-        item("p-scarf", "Wool Scarf", "Atelier Rue", "Accessories", 2_900, 20),
+        item(
+            "p-linen",
+            "Linen Summer Shirt",
+            "Atelier Rue",
+            "Apparel",
+            4_500,
+            20,
+        ),
+        item(
+            "p-scarf",
+            "Wool Scarf",
+            "Atelier Rue",
+            "Accessories",
+            2_900,
+            20,
+        ),
         item("p-boots", "Trail Boots", "Northpeak", "Footwear", 12_900, 5),
-        item("p-watch", "Gold Watch", "Horloge", "Accessories", 650_000, 3),
+        item(
+            "p-watch",
+            "Gold Watch",
+            "Horloge",
+            "Accessories",
+            650_000,
+            3,
+        ),
         item("p-soap", "Olive Soap", "Savon", "Personal Care", 600, 0),
     ]
 }
@@ -54,9 +75,7 @@ async fn order_id_on_page(browser: &Browser) -> String {
     browser
         .eventually("an order page", || async {
             let hash = browser.script("return location.hash;", vec![]).await;
-            hash.as_str()?
-                .strip_prefix("#/orders/")
-                .map(str::to_owned)
+            hash.as_str()?.strip_prefix("#/orders/").map(str::to_owned)
         })
         .await
 }
@@ -75,14 +94,17 @@ async fn still_marked(browser: &Browser) -> bool {
 }
 
 #[tokio::test]
-async fn a_shopper_registers_searches_fills_the_cart_double_clicks_checkout_and_sees_one_order_turn_paid() {
+async fn a_shopper_registers_searches_fills_the_cart_double_clicks_checkout_and_sees_one_order_turn_paid()
+ {
     let _one = ONE_BROWSER.lock().await;
     let shop = Shop::start(&catalog()).await;
     let browser = Browser::open(&shop).await;
 
     browser.goto("/").await;
     browser.wait_text("#result-count", "5 products").await;
-    browser.wait_for("#products [data-product-id='p-soap'] button.add[disabled]").await;
+    browser
+        .wait_for("#products [data-product-id='p-soap'] button.add[disabled]")
+        .await;
     browser.screenshot("storefront").await;
 
     browser.click("#nav-account").await;
@@ -91,7 +113,9 @@ async fn a_shopper_registers_searches_fills_the_cart_double_clicks_checkout_and_
     browser.fill("#in-email", "ada@example.com").await;
     browser.fill("#in-password", "correct horse battery").await;
     browser.click("#register-submit").await;
-    browser.wait_text("#messages", "Your account is ready").await;
+    browser
+        .wait_text("#messages", "Your account is ready")
+        .await;
     browser.fill("#in-password", "correct horse battery").await;
     browser.click("#login-submit").await;
     browser.wait_text("#who", "Signed in as Ada").await;
@@ -100,26 +124,35 @@ async fn a_shopper_registers_searches_fills_the_cart_double_clicks_checkout_and_
     browser.fill("#f-search", "linen").await;
     browser.click(".filters button[type='submit']").await;
     browser.wait_text("#result-count", "1 product").await;
-    browser.wait_for("#products [data-product-id='p-linen']").await;
+    browser
+        .wait_for("#products [data-product-id='p-linen']")
+        .await;
     browser.select("#f-category", "Footwear").await;
     browser.fill("#f-search", "").await;
     browser.click(".filters button[type='submit']").await;
     browser.wait_text("#result-count", "1 product").await;
-    browser.wait_for("#products [data-product-id='p-boots']").await;
+    browser
+        .wait_for("#products [data-product-id='p-boots']")
+        .await;
     browser.goto("/#/?minPrice=30&maxPrice=50").await;
     browser.wait_text("#result-count", "1 product").await;
-    browser.wait_for("#products [data-product-id='p-linen']").await;
+    browser
+        .wait_for("#products [data-product-id='p-linen']")
+        .await;
 
-    browser.click("#products [data-product-id='p-linen'] button.add").await;
+    browser
+        .click("#products [data-product-id='p-linen'] button.add")
+        .await;
     browser.wait_text("#nav-cart", "Cart (1)").await;
-    browser.click("#products [data-product-id='p-linen'] a.name").await;
+    browser
+        .click("#products [data-product-id='p-linen'] a.name")
+        .await;
     browser.wait_text("#stock", "20 in stock").await;
     browser.fill("#qty", "2").await;
     browser.click("#add-to-cart").await;
     browser.wait_text("#nav-cart", "Cart (3)").await;
-    // The cart is the gateway's: a reload reads it back from Redis.
-    browser.goto("/#/cart").await;
-    browser.reload().await;
+    // The cart is the gateway's: a new page load reads it back from Redis.
+    browser.load("/#/cart").await;
     browser.wait_text("#nav-cart", "Cart (3)").await;
     browser.wait_text("#cart-total", "$135.00").await;
 
@@ -136,13 +169,18 @@ async fn a_shopper_registers_searches_fills_the_cart_double_clicks_checkout_and_
         token: browser.token().await,
     };
     let orders = shop.get_as(&ada, "/api/orders").await;
-    assert_eq!(orders["total"], 1, "a double click placed one order: {orders}");
+    assert_eq!(
+        orders["total"], 1,
+        "a double click placed one order: {orders}"
+    );
     assert_eq!(orders["items"][0]["orderId"], order_id.as_str());
     assert_eq!(shop.get_as(&ada, "/api/cart").await["items"], json!([]));
 
     browser.click("[data-nav='history']").await;
     browser
-        .wait_for(&format!("#history tr[data-order-id='{order_id}'] [data-status='paid']"))
+        .wait_for(&format!(
+            "#history tr[data-order-id='{order_id}'] [data-status='paid']"
+        ))
         .await;
     browser.click("[data-nav='account']").await;
     browser.wait_text("#me-email", "ada@example.com").await;
@@ -162,16 +200,22 @@ async fn a_declined_payment_shows_its_reason_and_stock_auth_and_outage_errors_ar
     browser.sign_in_as(&bob, "Bob").await;
 
     put_cart(&shop, &bob, &[("p-watch", 1)]).await;
-    browser.goto("/#/cart").await;
+    browser.load("/#/cart").await;
     browser.click("#checkout").await;
     order_id_on_page(&browser).await;
-    browser.wait_for("#order-status[data-status='payment_failed']").await;
-    browser.wait_text("#decline-reason", "amount_limit_exceeded").await;
+    browser
+        .wait_for("#order-status[data-status='payment_failed']")
+        .await;
+    browser
+        .wait_text("#decline-reason", "amount_limit_exceeded")
+        .await;
     browser.screenshot("order-declined").await;
 
     put_cart(&shop, &bob, &[("p-boots", 6)]).await;
-    browser.goto("/#/cart").await;
-    browser.wait_for("#cart tr[data-product-id='p-boots']").await;
+    browser.load("/#/cart").await;
+    browser
+        .wait_for("#cart tr[data-product-id='p-boots']")
+        .await;
     browser.click("#checkout").await;
     browser.wait_text("#messages", "Out of stock").await;
 
@@ -180,7 +224,10 @@ async fn a_declined_payment_shows_its_reason_and_stock_auth_and_outage_errors_ar
     browser.wait_text("#messages", "down right now").await;
 
     browser
-        .script("localStorage.setItem('shop.token', 'not-a-live-session');", vec![])
+        .script(
+            "localStorage.setItem('shop.token', 'not-a-live-session');",
+            vec![],
+        )
         .await;
     browser.goto("/#/orders").await;
     browser.wait_text("#messages", "You are signed out").await;
@@ -189,7 +236,8 @@ async fn a_declined_payment_shows_its_reason_and_stock_auth_and_outage_errors_ar
 }
 
 #[tokio::test]
-async fn with_payments_stopped_the_order_page_shows_created_and_the_console_the_lag_until_both_catch_up() {
+async fn with_payments_stopped_the_order_page_shows_created_and_the_console_the_lag_until_both_catch_up()
+ {
     let _one = ONE_BROWSER.lock().await;
     let mut shop = Shop::start(&catalog()).await;
     let cleo = shop.register_and_login("cleo").await;
@@ -202,11 +250,13 @@ async fn with_payments_stopped_the_order_page_shows_created_and_the_console_the_
     browser.sign_in_as(&cleo, "Cleo").await;
 
     put_cart(&shop, &cleo, &[("p-scarf", 2)]).await;
-    browser.goto("/#/cart").await;
+    browser.load("/#/cart").await;
     browser.click("#checkout").await;
     order_id_on_page(&browser).await;
     mark(&browser).await;
-    browser.wait_for("#order-status[data-status='created']").await;
+    browser
+        .wait_for("#order-status[data-status='created']")
+        .await;
     browser.wait_text("#live-state", "live").await;
 
     let order_tab = browser.new_tab().await;
@@ -215,12 +265,16 @@ async fn with_payments_stopped_the_order_page_shows_created_and_the_console_the_
     browser.click("#token-submit").await;
     let payments_lag = "[data-stream$='ORDERS_STREAM'] [data-group='payments'] [data-field='lag']";
     browser.wait_text(payments_lag, "1").await;
-    browser.wait_for("[data-service='payments'][data-health='down']").await;
+    browser
+        .wait_for("[data-service='payments'][data-health='down']")
+        .await;
     browser.screenshot("console-lag").await;
 
     shop.start_payments().await;
     browser.wait_text(payments_lag, "0").await;
-    browser.wait_for("[data-service='payments'][data-health='up']").await;
+    browser
+        .wait_for("[data-service='payments'][data-health='up']")
+        .await;
     browser.switch_to(order_tab).await;
     browser.wait_for("#order-status[data-status='paid']").await;
     assert!(still_marked(&browser).await, "the order page reloaded");
@@ -259,7 +313,8 @@ async fn the_console_lists_a_dead_letter_replays_it_and_shows_the_paid_orders_ti
         .publish_fields(&dead_letter_stream(&orders), dead_letter)
         .await
         .unwrap_or_else(|error| panic!("dead-lettering: {error}"));
-    shop.set_group_position(&orders, "payments", &entry_id).await;
+    shop.set_group_position(&orders, "payments", &entry_id)
+        .await;
     shop.start_payments().await;
 
     let browser = Browser::open(&shop).await;
@@ -267,8 +322,15 @@ async fn the_console_lists_a_dead_letter_replays_it_and_shows_the_paid_orders_ti
     browser.fill("#admin-token", ADMIN_TOKEN).await;
     browser.click("#token-submit").await;
     browser.wait_text("#dlq-total", "1 dead letter").await;
-    browser.wait_text("#dlq-table .dlq-error", "the payments database was unreachable").await;
-    browser.wait_text("#dlq-table td:nth-child(2)", "payments").await;
+    browser
+        .wait_text(
+            "#dlq-table .dlq-error",
+            "the payments database was unreachable",
+        )
+        .await;
+    browser
+        .wait_text("#dlq-table td:nth-child(2)", "payments")
+        .await;
     browser.fill("#timeline-order", &order_id).await;
     browser.click("#timeline-show").await;
     browser
@@ -277,14 +339,18 @@ async fn the_console_lists_a_dead_letter_replays_it_and_shows_the_paid_orders_ti
     browser.screenshot("console").await;
 
     browser.click("#dlq-replay").await;
-    browser.wait_text("#messages", "1 dead letter of ORDERS_STREAM replayed").await;
+    browser
+        .wait_text("#messages", "1 dead letter of ORDERS_STREAM replayed")
+        .await;
     browser.wait_text("#dlq-total", "0 dead letters").await;
     let paid = shop.settled_for(&dan, &order_id).await;
     assert_eq!(paid["status"], "paid", "{paid}");
 
     browser.click("#timeline-show").await;
     browser
-        .wait_for("#timeline-events tr[data-type='PaymentProcessed'][data-stream$='PAYMENTS_STREAM']")
+        .wait_for(
+            "#timeline-events tr[data-type='PaymentProcessed'][data-stream$='PAYMENTS_STREAM']",
+        )
         .await;
     browser
         .wait_for("#timeline-events tr[data-type='OrderCreated'][data-stream$='ORDERS_STREAM'] [data-group='payments'][data-state='acked']")

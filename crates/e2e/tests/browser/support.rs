@@ -67,10 +67,7 @@ impl Browser {
     }
 
     pub async fn goto(&self, path: &str) {
-        must(
-            self.driver.goto(format!("{}{path}", self.base)).await,
-            path,
-        );
+        must(self.driver.goto(format!("{}{path}", self.base)).await, path);
     }
 
     /// The first element matching `css`, once there is one.
@@ -122,6 +119,13 @@ impl Browser {
             vec![json!(shopper.token), json!(shopper.user_id), json!(shopper.email), json!(name)],
         )
         .await;
+        self.reload().await;
+    }
+
+    /// Opens `path` as a new page load, so the page reads the cart and session afresh.
+    pub async fn load(&self, path: &str) {
+        self.goto(path).await;
+        self.reload().await;
     }
 
     /// The storefront's session token, as the page keeps it.
@@ -151,7 +155,14 @@ impl Browser {
     /// Waits until the text of `css` contains `needle`; returns the text.
     pub async fn wait_text(&self, css: &str, needle: &str) -> String {
         self.eventually(&format!("{css} containing {needle:?}"), || async {
-            let text = self.driver.find(By::Css(css)).await.ok()?.text().await.ok()?;
+            let text = self
+                .driver
+                .find(By::Css(css))
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()?;
             text.contains(needle).then_some(text)
         })
         .await
@@ -160,15 +171,6 @@ impl Browser {
     /// Waits until an element matches `css` (an attribute selector says what it must show).
     pub async fn wait_for(&self, css: &str) -> WebElement {
         self.find(css).await
-    }
-
-    /// Waits until nothing matches `css`.
-    pub async fn wait_gone(&self, css: &str) {
-        self.eventually(&format!("no element {css}"), || async {
-            let found = self.driver.find_all(By::Css(css)).await.ok()?;
-            found.is_empty().then_some(())
-        })
-        .await;
     }
 
     /// Runs `script` in the page; returns its value.
@@ -180,7 +182,10 @@ impl Browser {
 
     /// Saves a PNG of the viewport as `target/ui-screenshots/<name>.png`.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
-        let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/ui-screenshots"));
+        let dir = PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../target/ui-screenshots"
+        ));
         must(std::fs::create_dir_all(&dir), "the screenshot directory");
         let path = dir.join(format!("{name}.png"));
         must(self.driver.screenshot(&path).await, "a screenshot");
@@ -215,9 +220,9 @@ impl Browser {
             .flatten()
             .filter(|entry| entry["level"] == "SEVERE")
             .filter(|entry| {
-                !entry["message"]
-                    .as_str()
-                    .is_some_and(|m| m.contains("Failed to load resource: the server responded with a status of"))
+                !entry["message"].as_str().is_some_and(|m| {
+                    m.contains("Failed to load resource: the server responded with a status of")
+                })
             })
             .filter_map(|entry| entry["message"].as_str().map(str::to_owned))
             .collect()
@@ -244,7 +249,9 @@ impl Browser {
             if tokio::time::Instant::now() > deadline {
                 let url = self.driver.current_url().await.map(|u| u.to_string());
                 let _ = self.screenshot("failure").await;
-                panic!("waited {PATIENCE:?} for {what} (page {url:?}; screenshot target/ui-screenshots/failure.png)");
+                panic!(
+                    "waited {PATIENCE:?} for {what} (page {url:?}; screenshot target/ui-screenshots/failure.png)"
+                );
             }
             tokio::time::sleep(POLL).await;
         }

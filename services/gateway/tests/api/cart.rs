@@ -22,7 +22,12 @@ async fn the_cart_needs_a_session() {
     let gateway = TestGateway::in_front_of(&service).await;
 
     assert_error(gateway.get("/api/cart").await, 401, "unauthenticated").await;
-    let put = send(gateway.request(Method::PUT, "/api/cart").json(&json!({"items": []}))).await;
+    let put = send(
+        gateway
+            .request(Method::PUT, "/api/cart")
+            .json(&json!({"items": []})),
+    )
+    .await;
     assert_error(put, 401, "unauthenticated").await;
     assert_eq!(service.calls(), 0);
 }
@@ -33,7 +38,8 @@ async fn a_cart_is_empty_until_set_then_kept_per_user_with_its_ttl() {
     let gateway = TestGateway::in_front_of(&service).await;
     let ada = gateway.login("u-ada").await;
     let bob = gateway.login("u-bob").await;
-    let cart = json!({"items": [{"productId": "p-0001", "qty": 2}, {"productId": "p-0002", "qty": 1}]});
+    let cart =
+        json!({"items": [{"productId": "p-0001", "qty": 2}, {"productId": "p-0002", "qty": 1}]});
 
     let empty = body(gateway.call_as(&ada, Method::GET, "/api/cart").await).await;
     let stored = put(&gateway, &ada, &cart).await;
@@ -44,7 +50,11 @@ async fn a_cart_is_empty_until_set_then_kept_per_user_with_its_ttl() {
     assert_eq!(empty, json!({"items": []}));
     assert_eq!(body(stored).await, cart);
     assert_eq!(read_back, cart);
-    assert_eq!(bobs, json!({"items": []}), "another user's cart is not yours");
+    assert_eq!(
+        bobs,
+        json!({"items": []}),
+        "another user's cart is not yours"
+    );
     let key = format!("{}cart:u-ada", gateway.config.session_prefix);
     let ttl: i64 = gateway
         .redis
@@ -71,17 +81,37 @@ async fn carts_breaking_a_rule_are_422_and_malformed_bodies_400() {
         .collect();
 
     for (cart, status, code) in [
-        (json!({"items": [{"productId": "p-1", "qty": 0}]}), 422, "invalid_cart"),
-        (json!({"items": [{"productId": "p-1", "qty": 101}]}), 422, "invalid_cart"),
-        (json!({"items": [{"productId": "no spaces", "qty": 1}]}), 422, "invalid_cart"),
+        (
+            json!({"items": [{"productId": "p-1", "qty": 0}]}),
+            422,
+            "invalid_cart",
+        ),
+        (
+            json!({"items": [{"productId": "p-1", "qty": 101}]}),
+            422,
+            "invalid_cart",
+        ),
+        (
+            json!({"items": [{"productId": "no spaces", "qty": 1}]}),
+            422,
+            "invalid_cart",
+        ),
         (
             json!({"items": [{"productId": "p-1", "qty": 1}, {"productId": "p-1", "qty": 2}]}),
             422,
             "invalid_cart",
         ),
         (json!({"items": too_many}), 422, "invalid_cart"),
-        (json!({"items": [{"productId": "p-1", "qty": -1}]}), 422, "invalid_body"),
-        (json!({"items": [{"productId": "p-1", "qty": 1, "price": 1}]}), 422, "invalid_body"),
+        (
+            json!({"items": [{"productId": "p-1", "qty": -1}]}),
+            422,
+            "invalid_body",
+        ),
+        (
+            json!({"items": [{"productId": "p-1", "qty": 1, "price": 1}]}),
+            422,
+            "invalid_body",
+        ),
         (json!({"lines": []}), 422, "invalid_body"),
     ] {
         assert_error(put(&gateway, &ada, &cart).await, status, code).await;

@@ -25,10 +25,16 @@ async fn orders_and_payments() -> StandIn {
             _ => return (StatusCode::NOT_FOUND, "{}").into_response(),
         };
         if user != Some("u-ada") {
-            return (StatusCode::NOT_FOUND, axum::Json(json!({"error": {"code": "order_not_found", "message": id}}))).into_response();
+            return (
+                StatusCode::NOT_FOUND,
+                axum::Json(json!({"error": {"code": "order_not_found", "message": id}})),
+            )
+                .into_response();
         }
-        axum::Json(json!({"orderId": id, "status": status, "orderStatusCode": code, "paymentId": null}))
-            .into_response()
+        axum::Json(
+            json!({"orderId": id, "status": status, "orderStatusCode": code, "paymentId": null}),
+        )
+        .into_response()
     };
     let payment = |Path(id): Path<String>| async move {
         axum::Json(json!({"orderId": id, "status": "declined", "reason": "amount_limit_exceeded"}))
@@ -49,7 +55,9 @@ async fn events(response: Response, count: usize) -> Vec<(String, Option<String>
     let mut found = Vec::new();
     let read = async {
         while found.len() < count {
-            let Ok(Some(chunk)) = response.chunk().await else { break };
+            let Ok(Some(chunk)) = response.chunk().await else {
+                break;
+            };
             text.push_str(&String::from_utf8_lossy(&chunk));
             while let Some(end) = text.find("\n\n") {
                 let block: String = text.drain(..end + 2).collect();
@@ -85,7 +93,13 @@ async fn publish_outcome(gateway: &TestGateway, order: &str, user: &str, code: &
     gateway
         .redis
         .pool()
-        .xadd(gateway.config.streams.payments.as_str(), false, None, "*", fields)
+        .xadd(
+            gateway.config.streams.payments.as_str(),
+            false,
+            None,
+            "*",
+            fields,
+        )
         .await
         .unwrap_or_else(|error| panic!("XADD: {error}"))
 }
@@ -117,7 +131,11 @@ async fn the_first_event_is_the_current_status_then_the_payment_outcome_ends_the
     };
     let (received, paid_id) = tokio::join!(events(response, 3), publisher);
 
-    assert_eq!(received.len(), 2, "created, paid, then the end: {received:?}");
+    assert_eq!(
+        received.len(),
+        2,
+        "created, paid, then the end: {received:?}"
+    );
     assert_eq!(received[0].0, "status");
     assert_eq!(received[0].2["status"], "created");
     assert_eq!(received[1].1.as_deref(), Some(paid_id.as_str()));
@@ -136,7 +154,11 @@ async fn a_declined_order_starts_with_its_reason_and_last_event_id_replays_what_
     let declined = events(open(&gateway, &ada, "o-2", None).await, 2).await;
     let resumed = events(open(&gateway, &ada, "o-1", Some(&before)).await, 3).await;
 
-    assert_eq!(declined.len(), 1, "a final status ends the stream: {declined:?}");
+    assert_eq!(
+        declined.len(),
+        1,
+        "a final status ends the stream: {declined:?}"
+    );
     assert_eq!(declined[0].2["status"], "payment_failed");
     assert_eq!(declined[0].2["reason"], "amount_limit_exceeded");
     assert_eq!(resumed.len(), 2, "{resumed:?}");
@@ -151,9 +173,24 @@ async fn another_users_order_is_404_no_session_401_and_a_bad_last_event_id_422()
     let bob = gateway.login("u-bob").await;
     let ada = gateway.login("u-ada").await;
 
-    assert_error(open(&gateway, &bob, "o-1", None).await, 404, "order_not_found").await;
-    assert_error(gateway.get("/api/orders/o-1/events").await, 401, "unauthenticated").await;
-    assert_error(open(&gateway, &ada, "o-1", Some("$")).await, 422, "invalid_last_event_id").await;
+    assert_error(
+        open(&gateway, &bob, "o-1", None).await,
+        404,
+        "order_not_found",
+    )
+    .await;
+    assert_error(
+        gateway.get("/api/orders/o-1/events").await,
+        401,
+        "unauthenticated",
+    )
+    .await;
+    assert_error(
+        open(&gateway, &ada, "o-1", Some("$")).await,
+        422,
+        "invalid_last_event_id",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -171,10 +208,11 @@ async fn a_user_beyond_the_bound_of_open_streams_gets_429_until_one_closes() {
     drop(first);
 
     // The server sees the client gone at its next write: a keep-alive comment, within 15 s.
-    let freed = shop_testkit::eventually_within(Duration::from_secs(40), "the slot freed", || async {
-        let again = open(&gateway, &ada, "o-1", None).await;
-        (again.status() == 200).then_some(())
-    })
-    .await;
+    let freed =
+        shop_testkit::eventually_within(Duration::from_secs(40), "the slot freed", || async {
+            let again = open(&gateway, &ada, "o-1", None).await;
+            (again.status() == 200).then_some(())
+        })
+        .await;
     assert_eq!(freed, ());
 }

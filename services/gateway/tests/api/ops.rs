@@ -107,6 +107,10 @@ async fn streams_report_length_groups_pending_lag_and_dead_letters() {
         orders_report["memoryBytes"].as_u64() > Some(0),
         "{orders_report}"
     );
+    assert_eq!(
+        orders_report["bytesPerEntry"].as_u64(),
+        orders_report["memoryBytes"].as_u64().map(|bytes| bytes / 5)
+    );
     assert_eq!(orders_report["deadLetters"], 1);
     assert_eq!(
         orders_report["groups"],
@@ -127,6 +131,7 @@ async fn streams_report_length_groups_pending_lag_and_dead_letters() {
                 "firstEntryId": null,
                 "lastEntryId": null,
                 "memoryBytes": 0,
+                "bytesPerEntry": 0,
                 "deadLetters": 0,
                 "groups": [],
             })

@@ -38,7 +38,12 @@ async fn the_views_are_for_operators_only() {
         "/api/ops/orders/o-1/timeline",
     ] {
         assert_error(gateway.get(path).await, 401, "unauthenticated").await;
-        assert_error(gateway.call_as(&user, Method::GET, path).await, 403, "forbidden").await;
+        assert_error(
+            gateway.call_as(&user, Method::GET, path).await,
+            403,
+            "forbidden",
+        )
+        .await;
     }
     assert_eq!(service.calls(), 0);
 }
@@ -84,7 +89,10 @@ async fn dead_letters_come_in_pages_with_group_error_and_deliveries_apart() {
     assert_eq!(first["items"][0]["error"], "settling failed");
     assert_eq!(first["items"][0]["originalId"], "1-0");
     assert_eq!(first["items"][0]["fields"]["orderId"], "o-1");
-    assert!(first["items"][0]["fields"].get("group").is_none(), "{first}");
+    assert!(
+        first["items"][0]["fields"].get("group").is_none(),
+        "{first}"
+    );
     assert_eq!(next, ids[1]);
     assert_eq!(second["items"].as_array().map(Vec::len), Some(1));
     assert_eq!(second["items"][0]["id"], ids[2].as_str());
@@ -98,7 +106,12 @@ async fn a_bad_page_query_is_422_and_an_unknown_stream_404() {
 
     for query in ["limit=0", "limit=101", "limit=many", "after=$", "after=1"] {
         let path = format!("/api/ops/dead-letters/ORDERS_STREAM?{query}");
-        assert_error(gateway.call_as(ADMIN_TOKEN, Method::GET, &path).await, 422, "invalid_query").await;
+        assert_error(
+            gateway.call_as(ADMIN_TOKEN, Method::GET, &path).await,
+            422,
+            "invalid_query",
+        )
+        .await;
     }
     let unknown = gateway
         .call_as(ADMIN_TOKEN, Method::GET, "/api/ops/dead-letters/session:x")
@@ -113,37 +126,91 @@ async fn the_timeline_orders_the_entries_of_both_streams_and_says_which_groups_a
     let streams = gateway.config.streams.clone();
     let pool = gateway.redis.pool();
     // payments reads ORDERS_STREAM; orders and products read PAYMENTS_STREAM.
-    for (stream, group) in [(&streams.orders, "payments"), (&streams.payments, "orders"), (&streams.payments, "products")] {
+    for (stream, group) in [
+        (&streams.orders, "payments"),
+        (&streams.payments, "orders"),
+        (&streams.payments, "products"),
+    ] {
         let _: Value = pool
-            .custom(fred::cmd!("XGROUP"), vec!["CREATE", stream.as_str(), group, "0", "MKSTREAM"])
+            .custom(
+                fred::cmd!("XGROUP"),
+                vec!["CREATE", stream.as_str(), group, "0", "MKSTREAM"],
+            )
             .await
             .unwrap_or_else(|error| panic!("XGROUP CREATE: {error}"));
     }
-    let created = xadd(&gateway, &streams.orders, &[("type", "OrderCreated"), ("orderId", "o-7")]).await;
-    xadd(&gateway, &streams.orders, &[("type", "OrderCreated"), ("orderId", "o-8")]).await;
+    let created = xadd(
+        &gateway,
+        &streams.orders,
+        &[("type", "OrderCreated"), ("orderId", "o-7")],
+    )
+    .await;
+    xadd(
+        &gateway,
+        &streams.orders,
+        &[("type", "OrderCreated"), ("orderId", "o-8")],
+    )
+    .await;
     // payments takes and acks OrderCreated; orders takes PaymentProcessed and has not acked it.
     let _: Value = pool
-        .custom(fred::cmd!("XREADGROUP"), vec!["GROUP", "payments", "p-1", "COUNT", "2", "STREAMS", streams.orders.as_str(), ">"])
+        .custom(
+            fred::cmd!("XREADGROUP"),
+            vec![
+                "GROUP",
+                "payments",
+                "p-1",
+                "COUNT",
+                "2",
+                "STREAMS",
+                streams.orders.as_str(),
+                ">",
+            ],
+        )
         .await
         .unwrap_or_else(|error| panic!("XREADGROUP: {error}"));
     let _: Value = pool
-        .custom(fred::cmd!("XACK"), vec![streams.orders.as_str(), "payments", created.as_str()])
+        .custom(
+            fred::cmd!("XACK"),
+            vec![streams.orders.as_str(), "payments", created.as_str()],
+        )
         .await
         .unwrap_or_else(|error| panic!("XACK: {error}"));
     let paid = xadd(
         &gateway,
         &streams.payments,
-        &[("type", "PaymentProcessed"), ("orderId", "o-7"), ("orderStatusCode", "3")],
+        &[
+            ("type", "PaymentProcessed"),
+            ("orderId", "o-7"),
+            ("orderStatusCode", "3"),
+        ],
     )
     .await;
     let _: Value = pool
-        .custom(fred::cmd!("XREADGROUP"), vec!["GROUP", "orders", "o-1", "COUNT", "1", "STREAMS", streams.payments.as_str(), ">"])
+        .custom(
+            fred::cmd!("XREADGROUP"),
+            vec![
+                "GROUP",
+                "orders",
+                "o-1",
+                "COUNT",
+                "1",
+                "STREAMS",
+                streams.payments.as_str(),
+                ">",
+            ],
+        )
         .await
         .unwrap_or_else(|error| panic!("XREADGROUP: {error}"));
     let lettered = xadd(
         &gateway,
         &dead_letter_stream(&streams.payments),
-        &[("type", "PaymentProcessed"), ("orderId", "o-7"), ("group", "products"), ("deliveries", "5"), ("error", "boom")],
+        &[
+            ("type", "PaymentProcessed"),
+            ("orderId", "o-7"),
+            ("group", "products"),
+            ("deliveries", "5"),
+            ("error", "boom"),
+        ],
     )
     .await;
 
@@ -151,24 +218,45 @@ async fn the_timeline_orders_the_entries_of_both_streams_and_says_which_groups_a
 
     let events = timeline["events"].as_array().cloned().unwrap_or_default();
     let ids: Vec<&str> = events.iter().filter_map(|e| e["id"].as_str()).collect();
-    assert_eq!(ids, [created.as_str(), paid.as_str(), lettered.as_str()], "{timeline}");
+    assert_eq!(
+        ids,
+        [created.as_str(), paid.as_str(), lettered.as_str()],
+        "{timeline}"
+    );
     let state = |event: &Json, group: &str| {
         event["groups"]
             .as_array()
             .and_then(|groups| groups.iter().find(|g| g["group"] == group))
-            .map(|g| (g["state"].as_str().unwrap_or_default().to_owned(), g["consumer"].clone()))
+            .map(|g| {
+                (
+                    g["state"].as_str().unwrap_or_default().to_owned(),
+                    g["consumer"].clone(),
+                )
+            })
     };
     assert_eq!(events[0]["type"], "OrderCreated");
-    assert_eq!(state(&events[0], "payments"), Some(("acked".to_owned(), Json::Null)));
+    assert_eq!(
+        state(&events[0], "payments"),
+        Some(("acked".to_owned(), Json::Null))
+    );
     assert_eq!(events[1]["stream"], streams.payments.as_str());
-    assert_eq!(state(&events[1], "orders"), Some(("pending".to_owned(), Json::from("o-1"))));
-    assert_eq!(state(&events[1], "products").map(|s| s.0), Some("undelivered".to_owned()));
+    assert_eq!(
+        state(&events[1], "orders"),
+        Some(("pending".to_owned(), Json::from("o-1")))
+    );
+    assert_eq!(
+        state(&events[1], "products").map(|s| s.0),
+        Some("undelivered".to_owned())
+    );
     assert_eq!(events[2]["deadLetter"]["group"], "products");
     assert_eq!(events[2]["deadLetter"]["error"], "boom");
     assert_eq!(events[2]["fields"]["orderId"], "o-7");
     // The services' own records come from their internal endpoints (the echo stand-in says which).
     assert_eq!(timeline["outbox"]["path"], "/internal/orders/o-7/outbox");
-    assert_eq!(timeline["stock"]["path"], "/internal/reservations/o-7/movements");
+    assert_eq!(
+        timeline["stock"]["path"],
+        "/internal/reservations/o-7/movements"
+    );
     assert_eq!(timeline["payment"]["path"], "/internal/payments/o-7");
     assert_eq!(timeline["unavailable"], serde_json::json!([]));
 }
@@ -183,6 +271,9 @@ async fn a_timeline_names_the_services_it_could_not_ask() {
     let timeline = admin_get(&gateway, "/api/ops/orders/o-9/timeline").await;
 
     assert_eq!(timeline["events"], serde_json::json!([]));
-    assert_eq!(timeline["unavailable"], serde_json::json!(["orders", "products", "payments"]));
+    assert_eq!(
+        timeline["unavailable"],
+        serde_json::json!(["orders", "products", "payments"])
+    );
     assert!(timeline["outbox"].is_null());
 }

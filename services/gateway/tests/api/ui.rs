@@ -40,7 +40,10 @@ async fn every_file_a_page_loads_is_served_with_its_type_and_revalidates_with_30
     let service = StandIn::echo().await;
     let gateway = TestGateway::in_front_of(&service).await;
 
-    for asset in gateway::ui::ASSETS.iter().filter(|a| !a.path.ends_with(".html")) {
+    for asset in gateway::ui::ASSETS
+        .iter()
+        .filter(|a| !a.path.ends_with(".html"))
+    {
         let path = format!("/ui/{}", asset.path);
         let first = gateway.get(&path).await;
         assert_eq!(first.status(), 200, "{path}");
@@ -65,7 +68,12 @@ async fn a_file_that_is_not_part_of_the_ui_is_a_json_404() {
     let service = StandIn::echo().await;
     let gateway = TestGateway::in_front_of(&service).await;
 
-    for path in ["/ui/nothing.js", "/ui/index.html", "/ui/../Cargo.toml", "/img/products/bad id.svg"] {
+    for path in [
+        "/ui/nothing.js",
+        "/ui/index.html",
+        "/ui/../Cargo.toml",
+        "/img/products/bad id.svg",
+    ] {
         assert_error(gateway.get(path).await, 404, "not_found").await;
     }
 }

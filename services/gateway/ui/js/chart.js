@@ -15,10 +15,14 @@ export function lineChart(title, series, windowMs, unit = "") {
   const max = Math.max(1, ...series.flatMap((s) => s.points.map(([, v]) => v)));
   const x = (t) => ((t - (now - windowMs)) / windowMs) * WIDTH;
   const y = (v) => HEIGHT - 4 - (v / max) * (HEIGHT - 8);
-  const lines = series.map((s, i) => svg("polyline", {
-    class: `s${i % 6}`,
-    points: s.points.filter(([t]) => t >= now - windowMs).map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(" "),
-  }));
+  const lines = series.map((s, i) => {
+    const shown = s.points.filter(([t]) => t >= now - windowMs);
+    const last = shown[shown.length - 1];
+    return svg("g", { class: `s${i % 6}` },
+      svg("polyline", { points: shown.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(" ") }),
+      // The latest value as a dot: visible from the first sample on.
+      last ? svg("circle", { cx: x(last[0]).toFixed(1), cy: y(last[1]).toFixed(1), r: 2.5 }) : null);
+  });
   const latest = (s) => (s.points.length ? s.points[s.points.length - 1][1] : 0);
   return h("figure", { class: "chart-figure" },
     h("figcaption", {}, h("strong", {}, title), h("span", { class: "muted" }, ` (max ${format(max)}${unit}, last ${Math.round(windowMs / 60000)} min)`)),

@@ -86,7 +86,7 @@ export function rebuildSection() {
 }
 
 export function timelineSection() {
-  const orderId = h("input", { id: "timeline-order", name: "orderId", required: true, placeholder: "order id", pattern: "[A-Za-z0-9_-]{1,64}" });
+  const orderId = h("input", { id: "timeline-order", name: "orderId", required: true, placeholder: "order id" });
   const result = h("div", { id: "timeline-result" });
   const form = h("form", { class: "inline-form", onsubmit: async (event) => {
     event.preventDefault();

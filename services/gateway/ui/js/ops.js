@@ -123,7 +123,8 @@ function renderCharts() {
   const throughput = new Map();
   samples.forEach((sample, i) => {
     for (const stream of sample.reports) {
-      const short = stream.stream.replace(/_STREAM$/, "").toLowerCase();
+      // `<prefix>:ORDERS_STREAM` → `orders`: the deployment's prefix says nothing on a chart.
+      const short = stream.stream.split(":").pop().replace(/_STREAM$/, "").toLowerCase();
       for (const group of stream.groups) {
         const key = `${short}→${group.name}`;
         if (!lag.has(key)) lag.set(key, []);
