@@ -7,7 +7,7 @@
 mod support;
 
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 use shop_e2e::{ADMIN_TOKEN, Product, Shop, Shopper, json_of, product};
 use shop_streams::{Publisher, dead_letter_stream};
 use shop_testkit::eventually;
@@ -106,6 +106,38 @@ async fn a_shopper_registers_searches_fills_the_cart_double_clicks_checkout_and_
         .wait_for("#products [data-product-id='p-soap'] button.add[disabled]")
         .await;
     browser.screenshot("storefront").await;
+    let load = browser
+        .script(
+            "const nav = performance.getEntriesByType('navigation')[0]; \
+             const res = performance.getEntriesByType('resource'); \
+             const paint = performance.getEntriesByType('paint').find(p => p.name === 'first-contentful-paint'); \
+             return {urls: [nav.name, ...res.map(r => r.name)], \
+                     bytes: [nav, ...res].reduce((n, r) => n + r.transferSize, 0), \
+                     firstPaintMs: paint ? paint.startTime : null};",
+            vec![],
+        )
+        .await;
+    let urls: Vec<&str> = load["urls"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let origin = shop.gateway.address.trim_end_matches('/');
+    assert!(
+        urls.iter().all(|url| url.starts_with(origin)),
+        "the storefront loaded something from another origin: {urls:#?}"
+    );
+    // Measured, not asserted: the page weight and first paint of a cold first load.
+    eprintln!(
+        "storefront first load: {} requests, {} bytes transferred, first contentful paint {} ms",
+        urls.len(),
+        load["bytes"],
+        load["firstPaintMs"]
+    );
+    browser.resize(390, 844).await;
+    browser.screenshot("storefront-phone").await;
+    browser.resize(1280, 900).await;
 
     browser.click("#nav-account").await;
     browser.click("a[href='#/register']").await;
@@ -268,13 +300,26 @@ async fn with_payments_stopped_the_order_page_shows_created_and_the_console_the_
     browser
         .wait_for("[data-service='payments'][data-health='down']")
         .await;
-    browser.screenshot("console-lag").await;
+    // A few refreshes, so the lag chart has a line to show.
+    browser
+        .eventually("three samples on the lag chart", || async {
+            let points = browser
+                .script(
+                    "return document.querySelector('#charts polyline')?.points.length ?? 0;",
+                    vec![],
+                )
+                .await;
+            (points.as_u64() >= Some(3)).then_some(())
+        })
+        .await;
+    browser.screenshot_page("console-lag").await;
 
     shop.start_payments().await;
     browser.wait_text(payments_lag, "0").await;
     browser
         .wait_for("[data-service='payments'][data-health='up']")
         .await;
+    browser.screenshot_page("console-caught-up").await;
     browser.switch_to(order_tab).await;
     browser.wait_for("#order-status[data-status='paid']").await;
     assert!(still_marked(&browser).await, "the order page reloaded");
@@ -336,7 +381,7 @@ async fn the_console_lists_a_dead_letter_replays_it_and_shows_the_paid_orders_ti
     browser
         .wait_for("#timeline-events tr[data-type='OrderCreated'][data-stream$='ORDERS_STREAM:dlq']")
         .await;
-    browser.screenshot("console").await;
+    browser.screenshot_page("console").await;
 
     browser.click("#dlq-replay").await;
     browser
@@ -357,6 +402,6 @@ async fn the_console_lists_a_dead_letter_replays_it_and_shows_the_paid_orders_ti
         .await;
     browser.wait_text("#stock-movements", "reserve").await;
     browser.wait_text("#outbox-state", "published").await;
-    browser.screenshot("console-timeline").await;
+    browser.screenshot_page("console-timeline").await;
     browser.close().await;
 }

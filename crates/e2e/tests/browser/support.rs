@@ -192,6 +192,29 @@ impl Browser {
         path
     }
 
+    /// Saves the whole page, not only the viewport: the window grows to the page's height for the
+    /// shot, then returns to its size.
+    pub async fn screenshot_page(&self, name: &str) -> PathBuf {
+        let height = self
+            .script("return document.documentElement.scrollHeight;", vec![])
+            .await
+            .as_u64()
+            .unwrap_or(900);
+        let height = u32::try_from(height.clamp(600, 4000)).unwrap_or(900);
+        self.resize(1280, height + 90).await;
+        let path = self.screenshot(name).await;
+        self.resize(1280, 900).await;
+        path
+    }
+
+    /// Sets the window's size (a phone's width, say).
+    pub async fn resize(&self, width: u32, height: u32) {
+        must(
+            self.driver.set_window_rect(0, 0, width, height).await,
+            "resizing the window",
+        );
+    }
+
     /// The page's console messages at level SEVERE since the last call (chromedriver's log),
     /// except the browser's own notes of HTTP answers that were errors: the pages ask for those
     /// (a 401, a 409 out of stock, a 503 while a service is down) and show them as messages.

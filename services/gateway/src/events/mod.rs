@@ -114,10 +114,27 @@ impl PaymentEvents {
 
     /// Follows the stream until `shutdown`, from entries added after it starts. A failed read is
     /// retried a second later from the last entry seen, so an outage loses nothing it can replay.
+    ///
+    /// Never `XREAD ... $` in a loop: `$` means "after the newest entry *now*", so whatever is added
+    /// between two reads would be skipped. The newest id is read once, and every read goes on from
+    /// the last id seen.
     pub async fn follow(self, redis: Redis) {
-        let mut last = "$".to_owned();
+        let mut last: Option<String> = None;
         let mut client = None;
         while !self.shutdown.is_cancelled() {
+            if last.is_none() {
+                match newest_id(&redis, &self.stream).await {
+                    Ok(id) => last = Some(id),
+                    Err(error) => {
+                        tracing::warn!(%error, "order events: reading the stream's end");
+                        self.pause().await;
+                        continue;
+                    }
+                }
+            }
+            let Some(after) = last.clone() else {
+                continue;
+            };
             if client.is_none() {
                 match redis.blocking_client(BLOCK).await {
                     Ok(connected) => client = Some(connected),
@@ -137,13 +154,13 @@ impl PaymentEvents {
                     Some(BATCH),
                     Some(u64::try_from(BLOCK.as_millis()).unwrap_or(2_000)),
                     self.stream.as_str(),
-                    last.as_str(),
+                    after.as_str(),
                 ) => read,
             };
             match read {
                 Ok(streams) => {
                     for (id, fields) in streams.into_values().flatten() {
-                        last.clone_from(&id);
+                        last = Some(id.clone());
                         let fields: Fields = fields.into_iter().collect();
                         if let Some(entry) = PaymentEntry::parse(id, &fields) {
                             // No subscriber is no error: nobody is watching an order right now.
@@ -171,6 +188,18 @@ impl PaymentEvents {
             () = tokio::time::sleep(Duration::from_secs(1)) => {}
         }
     }
+}
+
+/// The id of the stream's newest entry, or `0-0` when it has none (or does not exist yet).
+async fn newest_id(redis: &Redis, stream: &str) -> Result<String, fred::error::Error> {
+    let newest = redis
+        .pool()
+        .xrevrange_values::<String, String, String, _, _, _>(stream, "+", "-", Some(1))
+        .await?;
+    Ok(newest
+        .into_iter()
+        .next()
+        .map_or_else(|| "0-0".to_owned(), |(id, _)| id))
 }
 
 /// Whether `id` is a stream entry id (`<ms>-<seq>`), the only thing `Last-Event-ID` may carry.

@@ -13,10 +13,14 @@ const HEIGHT = 70;
 export function lineChart(title, series, windowMs, unit = "") {
   const now = Date.now();
   const max = Math.max(1, ...series.flatMap((s) => s.points.map(([, v]) => v)));
-  const x = (t) => ((t - (now - windowMs)) / windowMs) * WIDTH;
+  // Until the window is full, the x axis spans what has been seen (at least 20 s), so a fresh
+  // console shows its lines across the chart rather than squeezed at the right edge.
+  const earliest = Math.min(now, ...series.flatMap((s) => s.points.map(([t]) => t)));
+  const span = Math.min(windowMs, Math.max(20_000, now - earliest));
+  const x = (t) => ((t - (now - span)) / span) * WIDTH;
   const y = (v) => HEIGHT - 4 - (v / max) * (HEIGHT - 8);
   const lines = series.map((s, i) => {
-    const shown = s.points.filter(([t]) => t >= now - windowMs);
+    const shown = s.points.filter(([t]) => t >= now - span);
     const last = shown[shown.length - 1];
     return svg("g", { class: `s${i % 6}` },
       svg("polyline", { points: shown.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(" ") }),
@@ -25,7 +29,7 @@ export function lineChart(title, series, windowMs, unit = "") {
   });
   const latest = (s) => (s.points.length ? s.points[s.points.length - 1][1] : 0);
   return h("figure", { class: "chart-figure" },
-    h("figcaption", {}, h("strong", {}, title), h("span", { class: "muted" }, ` (max ${format(max)}${unit}, last ${Math.round(windowMs / 60000)} min)`)),
+    h("figcaption", {}, h("strong", {}, title), h("span", { class: "muted" }, ` (max ${format(max)}${unit}, last ${span >= 60_000 ? `${Math.round(span / 60_000)} min` : `${Math.round(span / 1000)} s`})`)),
     svg("svg", { class: "chart", viewBox: `0 0 ${WIDTH} ${HEIGHT}`, preserveAspectRatio: "none", role: "img",
       "aria-label": `${title}: ${series.map((s) => `${s.name} ${format(latest(s))}${unit}`).join(", ")}` }, lines),
     h("div", { class: "legend" }, series.map((s, i) => h("span", { class: `key s${i % 6}` }, `${s.name}: ${format(latest(s))}${unit}`))));

@@ -94,12 +94,17 @@ function renderHealth(shop) {
 
 const bytes = (n) => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`);
 
+/** Table headers; a trailing `#` marks a numeric column, aligned right like its cells. */
+function heads(names) {
+  return names.map((name) => (name.endsWith("#") ? h("th", { class: "num" }, name.slice(0, -1)) : h("th", {}, name)));
+}
+
 function renderStreams(reports) {
   mount("streams", h("h2", { id: "streams-h" }, "Streams"),
     reports.map((stream) => h("div", { class: "panel", "data-stream": stream.stream },
       h("h3", {}, stream.stream),
       h("div", { class: "table-wrap" }, h("table", {},
-        h("thead", {}, h("tr", {}, ["length", "memory", "bytes / entry", "first id", "last id", "dead letters"].map((t) => h("th", {}, t)))),
+        h("thead", {}, h("tr", {}, heads(["length#", "memory#", "bytes / entry#", "first id", "last id", "dead letters#"]))),
         h("tbody", {}, h("tr", {},
           h("td", { class: "num", "data-field": "length" }, stream.length),
           h("td", { class: "num" }, bytes(stream.memoryBytes)),
@@ -109,7 +114,7 @@ function renderStreams(reports) {
           h("td", { class: "num", "data-field": "deadLetters" }, stream.deadLetters))))),
       stream.groups.length === 0 ? h("p", { class: "muted" }, "No consumer group yet.") :
         h("div", { class: "table-wrap" }, h("table", {},
-          h("thead", {}, h("tr", {}, ["group", "consumers", "pending", "lag", "last delivered"].map((t) => h("th", {}, t)))),
+          h("thead", {}, h("tr", {}, heads(["group", "consumers#", "pending#", "lag#", "last delivered"]))),
           h("tbody", {}, stream.groups.map((group) => h("tr", { "data-group": group.name },
             h("td", {}, group.name),
             h("td", { class: "num", "data-field": "consumers" }, group.consumers),
