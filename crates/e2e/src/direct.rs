@@ -129,4 +129,38 @@ impl Shop {
             .await
             .unwrap_or_else(|error| panic!("XGROUP SETID {stream} {group} {id}: {error}"));
     }
+
+    /// Dead-letters the `OrderCreated` of `order_id` for the payments group, as its runner does
+    /// when it gives up on an entry: a copy in `<ORDERS_STREAM>:dlq` saying why (`error`, after 5
+    /// deliveries), and the group moved past it. Returns the original entry's id.
+    ///
+    /// # Panics
+    ///
+    /// When the entry does not appear or Redis refuses.
+    pub async fn dead_letter_order_created(&self, order_id: &str, error: &str) -> String {
+        let orders = self.streams.orders.clone();
+        let (entry_id, mut copy) = shop_testkit::eventually("the OrderCreated entry", || async {
+            shop_streams::read_all(&self.redis, &orders)
+                .await
+                .ok()?
+                .into_iter()
+                .find(|(_, fields)| fields.get("orderId") == Some(order_id))
+        })
+        .await;
+        for (name, value) in [
+            ("group", "payments"),
+            ("originalId", entry_id.as_str()),
+            ("deliveries", "5"),
+            ("error", error),
+        ] {
+            copy.push(name, value);
+        }
+        shop_streams::Publisher::new(self.redis.clone(), 100_000)
+            .publish_fields(&shop_streams::dead_letter_stream(&orders), copy)
+            .await
+            .unwrap_or_else(|error| panic!("dead-lettering: {error}"));
+        self.set_group_position(&orders, "payments", &entry_id)
+            .await;
+        entry_id
+    }
 }

@@ -96,19 +96,29 @@ impl Shop {
     ///
     /// When the order is not created.
     pub async fn order_as(&self, shopper: &Shopper, lines: &[(&str, i64)]) -> Value {
-        let lines: Vec<Value> = lines
-            .iter()
-            .map(|(id, qty)| json!({ "productId": id, "qty": qty }))
-            .collect();
+        let body = json!({ "products": product_lines(lines) });
         let response = self
             .call(
                 Method::POST,
                 "/api/orders",
                 Some(&shopper.token),
-                Some(&json!({ "products": lines })),
+                Some(&body),
             )
             .await;
         json_of(response, 201, "POST /api/orders").await
+    }
+
+    /// Sets `shopper`'s cart to `lines` through the gateway's cart API, expecting 200.
+    ///
+    /// # Panics
+    ///
+    /// When the cart is not stored.
+    pub async fn put_cart_as(&self, shopper: &Shopper, lines: &[(&str, i64)]) -> Value {
+        let body = json!({ "items": product_lines(lines) });
+        let response = self
+            .call(Method::PUT, "/api/cart", Some(&shopper.token), Some(&body))
+            .await;
+        json_of(response, 200, "PUT /api/cart").await
     }
 
     /// Waits until `shopper`'s order `order_id` has left `created` (read through the gateway).
@@ -165,4 +175,12 @@ fn text(value: &Value) -> String {
         .as_str()
         .unwrap_or_else(|| panic!("not a string: {value}"))
         .to_owned()
+}
+
+/// `[{productId, qty}]`, the lines of an order or a cart.
+fn product_lines(lines: &[(&str, i64)]) -> Vec<Value> {
+    lines
+        .iter()
+        .map(|(id, qty)| json!({ "productId": id, "qty": qty }))
+        .collect()
 }

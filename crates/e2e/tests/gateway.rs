@@ -203,30 +203,7 @@ async fn an_order_whose_entry_was_dead_lettered_is_paid_after_a_replay_through_t
     let order = shop.order_as(&ada, &[("p-hat", 1)]).await;
     let order_id = id(&order["orderId"]).to_owned();
     let orders = shop.streams.orders.clone();
-    let (entry_id, fields) = eventually("the OrderCreated entry", || async {
-        shop_streams::read_all(&shop.redis, &orders)
-            .await
-            .ok()?
-            .into_iter()
-            .find(|(_, fields)| fields.get("orderId") == Some(order_id.as_str()))
-    })
-    .await;
-    // What the payments runner does when it gives up on an entry: copy it to the dead-letter
-    // stream with why, and move the group past it.
-    let mut dead_letter = fields.clone();
-    for (name, value) in [
-        ("group", "payments"),
-        ("originalId", entry_id.as_str()),
-        ("deliveries", "5"),
-        ("error", "the payments database was unreachable"),
-    ] {
-        dead_letter.push(name, value);
-    }
-    Publisher::new(shop.redis.clone(), 100_000)
-        .publish_fields(&dead_letter_stream(&orders), dead_letter)
-        .await
-        .unwrap_or_else(|error| panic!("dead-lettering: {error}"));
-    shop.set_group_position(&orders, "payments", &entry_id)
+    shop.dead_letter_order_created(&order_id, "the payments database was unreachable")
         .await;
     shop.start_payments().await;
     assert_eq!(shop.stream_report(&orders).await["deadLetters"], 1);

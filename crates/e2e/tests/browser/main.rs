@@ -6,11 +6,8 @@
 
 mod support;
 
-use reqwest::Method;
 use serde_json::{Value, json};
-use shop_e2e::{ADMIN_TOKEN, Product, Shop, Shopper, json_of, product};
-use shop_streams::{Publisher, dead_letter_stream};
-use shop_testkit::eventually;
+use shop_e2e::{ADMIN_TOKEN, Product, Shop, Shopper, product};
 
 use support::{Browser, ONE_BROWSER};
 
@@ -51,23 +48,6 @@ fn catalog() -> Vec<Product> {
         ),
         item("p-soap", "Olive Soap", "Savon", "Personal Care", 600, 0),
     ]
-}
-
-/// Puts `lines` in `shopper`'s cart through the cart API.
-async fn put_cart(shop: &Shop, shopper: &Shopper, lines: &[(&str, u32)]) {
-    let items: Vec<_> = lines
-        .iter()
-        .map(|(id, qty)| json!({"productId": id, "qty": qty}))
-        .collect();
-    let response = shop
-        .call(
-            Method::PUT,
-            "/api/cart",
-            Some(&shopper.token),
-            Some(&json!({ "items": items })),
-        )
-        .await;
-    json_of(response, 200, "PUT /api/cart").await;
 }
 
 /// The order id of the order page the browser is on.
@@ -231,7 +211,7 @@ async fn a_declined_payment_shows_its_reason_and_stock_auth_and_outage_errors_ar
     let browser = Browser::open(&shop).await;
     browser.sign_in_as(&bob, "Bob").await;
 
-    put_cart(&shop, &bob, &[("p-watch", 1)]).await;
+    shop.put_cart_as(&bob, &[("p-watch", 1)]).await;
     browser.load("/#/cart").await;
     browser.click("#checkout").await;
     order_id_on_page(&browser).await;
@@ -243,7 +223,7 @@ async fn a_declined_payment_shows_its_reason_and_stock_auth_and_outage_errors_ar
         .await;
     browser.screenshot("order-declined").await;
 
-    put_cart(&shop, &bob, &[("p-boots", 6)]).await;
+    shop.put_cart_as(&bob, &[("p-boots", 6)]).await;
     browser.load("/#/cart").await;
     browser
         .wait_for("#cart tr[data-product-id='p-boots']")
@@ -281,7 +261,7 @@ async fn with_payments_stopped_the_order_page_shows_created_and_the_console_the_
     let browser = Browser::open(&shop).await;
     browser.sign_in_as(&cleo, "Cleo").await;
 
-    put_cart(&shop, &cleo, &[("p-scarf", 2)]).await;
+    shop.put_cart_as(&cleo, &[("p-scarf", 2)]).await;
     browser.load("/#/cart").await;
     browser.click("#checkout").await;
     order_id_on_page(&browser).await;
@@ -334,31 +314,7 @@ async fn the_console_lists_a_dead_letter_replays_it_and_shows_the_paid_orders_ti
     shop.stop_payments().await;
     let order = shop.order_as(&dan, &[("p-linen", 1)]).await;
     let order_id = order["orderId"].as_str().unwrap_or_default().to_owned();
-    let orders = shop.streams.orders.clone();
-    let (entry_id, fields) = eventually("the OrderCreated entry", || async {
-        shop_streams::read_all(&shop.redis, &orders)
-            .await
-            .ok()?
-            .into_iter()
-            .find(|(_, fields)| fields.get("orderId") == Some(order_id.as_str()))
-    })
-    .await;
-    // What the payments runner does when it gives up on an entry: copy it to the dead-letter
-    // stream with why, and move the group past it.
-    let mut dead_letter = fields.clone();
-    for (name, value) in [
-        ("group", "payments"),
-        ("originalId", entry_id.as_str()),
-        ("deliveries", "5"),
-        ("error", "the payments database was unreachable"),
-    ] {
-        dead_letter.push(name, value);
-    }
-    Publisher::new(shop.redis.clone(), 100_000)
-        .publish_fields(&dead_letter_stream(&orders), dead_letter)
-        .await
-        .unwrap_or_else(|error| panic!("dead-lettering: {error}"));
-    shop.set_group_position(&orders, "payments", &entry_id)
+    shop.dead_letter_order_created(&order_id, "the payments database was unreachable")
         .await;
     shop.start_payments().await;
 

@@ -3,13 +3,12 @@
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use fred::prelude::{ClientLike, StreamsInterface};
-use fred::types::Value;
+use fred::prelude::StreamsInterface;
 use reqwest::Method;
 use serde_json::{Value as Json, json};
 use shop_streams::{dead_letter_stream, read_all};
 
-use crate::helpers::{ADMIN_TOKEN, StandIn, TestGateway, assert_error, body, ready};
+use crate::helpers::{ADMIN_TOKEN, StandIn, TestGateway, assert_error, body, command, ready, xadd};
 
 const OPS: [(Method, &str); 3] = [
     (Method::GET, "/api/ops/streams"),
@@ -40,28 +39,6 @@ async fn ops_endpoints_are_401_without_the_admin_token_and_403_for_a_user() {
         assert_error(as_user, 403, "forbidden").await;
     }
     assert_eq!(service.calls(), 0);
-}
-
-async fn xadd(gateway: &TestGateway, stream: &str, fields: &[(&str, &str)]) -> String {
-    let fields: Vec<(String, String)> = fields
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    gateway
-        .redis
-        .pool()
-        .xadd(stream, false, None, "*", fields)
-        .await
-        .unwrap_or_else(|error| panic!("XADD {stream}: {error}"))
-}
-
-async fn command(gateway: &TestGateway, name: &'static str, args: Vec<&str>) -> Value {
-    gateway
-        .redis
-        .pool()
-        .custom(fred::cmd!(name), args)
-        .await
-        .unwrap_or_else(|error| panic!("{name}: {error}"))
 }
 
 #[tokio::test]

@@ -1,25 +1,10 @@
 //! `GET /api/ops/dead-letters/{stream}` (paged) and `GET /api/ops/orders/{orderId}/timeline`.
 
-use fred::prelude::{ClientLike, StreamsInterface};
-use fred::types::Value;
 use reqwest::Method;
 use serde_json::Value as Json;
 use shop_streams::dead_letter_stream;
 
-use crate::helpers::{ADMIN_TOKEN, StandIn, TestGateway, assert_error, body};
-
-async fn xadd(gateway: &TestGateway, stream: &str, fields: &[(&str, &str)]) -> String {
-    let fields: Vec<(String, String)> = fields
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    gateway
-        .redis
-        .pool()
-        .xadd(stream, false, None, "*", fields)
-        .await
-        .unwrap_or_else(|error| panic!("XADD {stream}: {error}"))
-}
+use crate::helpers::{ADMIN_TOKEN, StandIn, TestGateway, assert_error, body, command, xadd};
 
 async fn admin_get(gateway: &TestGateway, path: &str) -> Json {
     let response = gateway.call_as(ADMIN_TOKEN, Method::GET, path).await;
@@ -124,20 +109,18 @@ async fn the_timeline_orders_the_entries_of_both_streams_and_says_which_groups_a
     let service = StandIn::echo().await;
     let gateway = TestGateway::in_front_of(&service).await;
     let streams = gateway.config.streams.clone();
-    let pool = gateway.redis.pool();
     // payments reads ORDERS_STREAM; orders and products read PAYMENTS_STREAM.
     for (stream, group) in [
         (&streams.orders, "payments"),
         (&streams.payments, "orders"),
         (&streams.payments, "products"),
     ] {
-        let _: Value = pool
-            .custom(
-                fred::cmd!("XGROUP"),
-                vec!["CREATE", stream.as_str(), group, "0", "MKSTREAM"],
-            )
-            .await
-            .unwrap_or_else(|error| panic!("XGROUP CREATE: {error}"));
+        command(
+            &gateway,
+            "XGROUP",
+            vec!["CREATE", stream.as_str(), group, "0", "MKSTREAM"],
+        )
+        .await;
     }
     let created = xadd(
         &gateway,
@@ -152,29 +135,27 @@ async fn the_timeline_orders_the_entries_of_both_streams_and_says_which_groups_a
     )
     .await;
     // payments takes and acks OrderCreated; orders takes PaymentProcessed and has not acked it.
-    let _: Value = pool
-        .custom(
-            fred::cmd!("XREADGROUP"),
-            vec![
-                "GROUP",
-                "payments",
-                "p-1",
-                "COUNT",
-                "2",
-                "STREAMS",
-                streams.orders.as_str(),
-                ">",
-            ],
-        )
-        .await
-        .unwrap_or_else(|error| panic!("XREADGROUP: {error}"));
-    let _: Value = pool
-        .custom(
-            fred::cmd!("XACK"),
-            vec![streams.orders.as_str(), "payments", created.as_str()],
-        )
-        .await
-        .unwrap_or_else(|error| panic!("XACK: {error}"));
+    command(
+        &gateway,
+        "XREADGROUP",
+        vec![
+            "GROUP",
+            "payments",
+            "p-1",
+            "COUNT",
+            "2",
+            "STREAMS",
+            streams.orders.as_str(),
+            ">",
+        ],
+    )
+    .await;
+    command(
+        &gateway,
+        "XACK",
+        vec![streams.orders.as_str(), "payments", created.as_str()],
+    )
+    .await;
     let paid = xadd(
         &gateway,
         &streams.payments,
@@ -185,22 +166,21 @@ async fn the_timeline_orders_the_entries_of_both_streams_and_says_which_groups_a
         ],
     )
     .await;
-    let _: Value = pool
-        .custom(
-            fred::cmd!("XREADGROUP"),
-            vec![
-                "GROUP",
-                "orders",
-                "o-1",
-                "COUNT",
-                "1",
-                "STREAMS",
-                streams.payments.as_str(),
-                ">",
-            ],
-        )
-        .await
-        .unwrap_or_else(|error| panic!("XREADGROUP: {error}"));
+    command(
+        &gateway,
+        "XREADGROUP",
+        vec![
+            "GROUP",
+            "orders",
+            "o-1",
+            "COUNT",
+            "1",
+            "STREAMS",
+            streams.payments.as_str(),
+            ">",
+        ],
+    )
+    .await;
     let lettered = xadd(
         &gateway,
         &dead_letter_stream(&streams.payments),

@@ -6,6 +6,7 @@ mod stand_in;
 
 use std::time::Duration;
 
+use fred::prelude::{ClientLike, StreamsInterface};
 use gateway::{AllowedOrigins, Application, Config, UpstreamUrls};
 use reqwest::{Method, RequestBuilder, Response, Url};
 use secrecy::SecretString;
@@ -143,4 +144,32 @@ pub async fn assert_error(response: Response, status: u16, code: &str) -> String
     let message = body["error"]["message"].as_str().unwrap_or_default();
     assert!(!message.is_empty(), "{body}");
     message.to_owned()
+}
+
+/// `XADD stream * fields...` on the test Redis; returns the entry id.
+pub async fn xadd(gateway: &TestGateway, stream: &str, fields: &[(&str, &str)]) -> String {
+    let fields: Vec<(String, String)> = fields
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    gateway
+        .redis
+        .pool()
+        .xadd(stream, false, None, "*", fields)
+        .await
+        .unwrap_or_else(|error| panic!("XADD {stream}: {error}"))
+}
+
+/// A raw Redis command on the test Redis.
+pub async fn command(
+    gateway: &TestGateway,
+    name: &'static str,
+    args: Vec<&str>,
+) -> fred::types::Value {
+    gateway
+        .redis
+        .pool()
+        .custom(fred::cmd!(name), args)
+        .await
+        .unwrap_or_else(|error| panic!("{name}: {error}"))
 }
