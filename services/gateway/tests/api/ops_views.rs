@@ -6,6 +6,14 @@ use shop_streams::dead_letter_stream;
 
 use crate::helpers::{ADMIN_TOKEN, StandIn, TestGateway, assert_error, body, command, xadd};
 
+/// `XREADGROUP`: `count` new entries of `stream` delivered to `consumer` of `group`.
+async fn deliver(gateway: &TestGateway, stream: &str, group: &str, consumer: &str, count: &str) {
+    let args = vec![
+        "GROUP", group, consumer, "COUNT", count, "STREAMS", stream, ">",
+    ];
+    command(gateway, "XREADGROUP", args).await;
+}
+
 async fn admin_get(gateway: &TestGateway, path: &str) -> Json {
     let response = gateway.call_as(ADMIN_TOKEN, Method::GET, path).await;
     assert_eq!(response.status(), 200, "{path}");
@@ -135,21 +143,7 @@ async fn the_timeline_orders_the_entries_of_both_streams_and_says_which_groups_a
     )
     .await;
     // payments takes and acks OrderCreated; orders takes PaymentProcessed and has not acked it.
-    command(
-        &gateway,
-        "XREADGROUP",
-        vec![
-            "GROUP",
-            "payments",
-            "p-1",
-            "COUNT",
-            "2",
-            "STREAMS",
-            streams.orders.as_str(),
-            ">",
-        ],
-    )
-    .await;
+    deliver(&gateway, &streams.orders, "payments", "p-1", "2").await;
     command(
         &gateway,
         "XACK",
@@ -166,21 +160,7 @@ async fn the_timeline_orders_the_entries_of_both_streams_and_says_which_groups_a
         ],
     )
     .await;
-    command(
-        &gateway,
-        "XREADGROUP",
-        vec![
-            "GROUP",
-            "orders",
-            "o-1",
-            "COUNT",
-            "1",
-            "STREAMS",
-            streams.payments.as_str(),
-            ">",
-        ],
-    )
-    .await;
+    deliver(&gateway, &streams.payments, "orders", "o-1", "1").await;
     let lettered = xadd(
         &gateway,
         &dead_letter_stream(&streams.payments),
