@@ -317,3 +317,62 @@ async fn rebuilding_order_history_through_the_gateway_gives_the_same_history() {
         "newest first"
     );
 }
+
+#[tokio::test]
+async fn the_timeline_of_a_paid_order_holds_both_streams_its_outbox_stock_movement_and_payment() {
+    let shop = Shop::start(&[product("p-cap", 1_500, 10)]).await;
+    let ada = shop.register_and_login("ada").await;
+    let order = shop.order_as(&ada, &[("p-cap", 2)]).await;
+    let order_id = id(&order["orderId"]).to_owned();
+    shop.settled_for(&ada, &order_id).await;
+    let path = format!("/api/ops/orders/{order_id}/timeline");
+
+    // Settled on the order first; every group's acknowledgement and the stock commit follow.
+    let timeline = eventually("every group acked and the stock committed", || async {
+        let timeline = json_of(shop.ops(Method::GET, &path).await, 200, "GET timeline").await;
+        let events = timeline["events"].as_array()?;
+        let all_acked = events.iter().all(|event| {
+            event["groups"]
+                .as_array()
+                .is_some_and(|groups| groups.iter().all(|g| g["state"] == "acked"))
+        });
+        (events.len() == 2 && all_acked && timeline["stock"]["outcome"] == "committed")
+            .then_some(timeline)
+    })
+    .await;
+
+    let events = &timeline["events"];
+    assert_eq!(events[0]["type"], "OrderCreated", "{timeline}");
+    assert_eq!(events[0]["stream"], shop.streams.orders.as_str());
+    assert_eq!(events[1]["type"], "PaymentProcessed");
+    assert_eq!(events[1]["stream"], shop.streams.payments.as_str());
+    let groups = |event: &Value| -> Vec<String> {
+        let mut names: Vec<String> = event["groups"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|g| g["group"].as_str().map(str::to_owned))
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(
+        groups(&events[0]),
+        ["identity", "order-history", "payments"]
+    );
+    assert_eq!(groups(&events[1]), ["order-history", "orders", "products"]);
+    assert_eq!(timeline["outbox"]["outbox"]["pending"], false, "{timeline}");
+    assert_eq!(timeline["outbox"]["outbox"]["type"], "OrderCreated");
+    assert!(timeline["outbox"]["outbox"]["publishedAt"].is_string());
+    assert_eq!(timeline["outbox"]["settlement"]["orderStatusCode"], 3);
+    let movements = timeline["stock"]["movements"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(movements.len(), 1, "{timeline}");
+    assert_eq!(movements[0]["kind"], "reserve");
+    assert_eq!(movements[0]["delta"], -2);
+    assert_eq!(movements[0]["balance"], 8);
+    assert_eq!(timeline["payment"]["orderId"], order_id.as_str());
+    assert_eq!(timeline["unavailable"], json!([]));
+}
