@@ -7,8 +7,9 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use fred::prelude::{Expiration, KeysInterface};
 use serde::{Deserialize, Serialize};
@@ -80,8 +81,13 @@ impl Cart {
     }
 }
 
+/// The largest cart body read: 50 lines are about 2 KiB; anything much larger is not a cart.
+pub const MAX_CART_BODY: usize = 16 * 1024;
+
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/cart", get(get_cart).put(put_cart))
+    Router::new()
+        .route("/api/cart", get(get_cart).put(put_cart))
+        .layer(DefaultBodyLimit::max(MAX_CART_BODY))
 }
 
 /// The caller's cart; an empty one when there is none (never set, or expired).
@@ -125,6 +131,7 @@ pub async fn get_cart(State(state): State<AppState>, headers: HeaderMap) -> Resu
         (status = 200, description = "The cart as stored", body = Cart),
         (status = 400, description = "`malformed_json`", body = ErrorBody),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: a body over 16 KiB", body = ErrorBody),
         (status = 422, description = "`invalid_cart` (too many lines, a bad id or quantity, a product twice) or `invalid_body`", body = ErrorBody),
         (status = 503, description = "Redis is unavailable", body = ErrorBody),
     )
@@ -133,13 +140,25 @@ pub async fn get_cart(State(state): State<AppState>, headers: HeaderMap) -> Resu
 pub async fn put_cart(
     State(state): State<AppState>,
     headers: HeaderMap,
-    ApiJson(cart): ApiJson<Cart>,
-) -> Result<ApiJson<Cart>> {
-    let session = authenticate(&state.sessions, &headers).await?;
+    body: std::result::Result<ApiJson<Cart>, Response>,
+) -> std::result::Result<ApiJson<Cart>, Response> {
+    // Who is asking comes first: a caller without a session hears 401, whatever it sent.
+    let session = authenticate(&state.sessions, &headers)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let ApiJson(cart) = body?;
     tracing::Span::current().record("user_id", session.user_id.as_str());
     tracing::Span::current().record("lines", cart.items.len());
+    store_cart(&state, &session.user_id, cart)
+        .await
+        .map(ApiJson)
+        .map_err(IntoResponse::into_response)
+}
+
+/// Validates `cart` and stores it as `user`'s (an empty one deletes the key).
+async fn store_cart(state: &AppState, user: &UserId, cart: Cart) -> Result<Cart> {
     cart.validate()?;
-    let key = state.carts.key(&session.user_id);
+    let key = state.carts.key(user);
     let pool = state.redis.pool();
     if cart.items.is_empty() {
         pool.del::<(), _>(key).await.map_err(redis_failed)?;
@@ -150,7 +169,7 @@ pub async fn put_cart(
             .await
             .map_err(redis_failed)?;
     }
-    Ok(ApiJson(cart))
+    Ok(cart)
 }
 
 fn redis_failed(error: fred::error::Error) -> ApiError {

@@ -125,6 +125,8 @@ async fn carts_breaking_a_rule_are_422_and_malformed_bodies_400() {
     )
     .await;
     assert_error(malformed, 400, "malformed_json").await;
+    let huge = json!({"items": [{"productId": "p-1", "qty": 1}], "padding": "x".repeat(20_000)});
+    assert_error(put(&gateway, &ada, &huge).await, 413, "payload_too_large").await;
     let still_empty = body(gateway.call_as(&ada, Method::GET, "/api/cart").await).await;
     assert_eq!(still_empty, json!({"items": []}));
 }
