@@ -20,7 +20,7 @@ pub use through_gateway::{Shopper, json_of};
 pub const PAYMENT_MAX_AMOUNT: i64 = 500_000;
 
 /// The operators' token of the gateway (`SHOP_ADMIN_TOKEN`).
-pub const ADMIN_TOKEN: &str = "e2e-admin-token-0123456789";
+pub const ADMIN_TOKEN: &str = "e2e-4f9c1a7b5d2e8f4061c3b9a7d5e2f8041c6b3a9d7e5f2c80";
 
 /// The whole shop: `products`, `orders`, `payments`, `identity`, `order-history` and the `gateway`
 /// in front of them, wired together on one stream prefix and one session prefix. `payments` can be

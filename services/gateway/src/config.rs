@@ -2,12 +2,14 @@
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
+use std::path::Path;
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use shop_config::{Env, EnvError};
 use shop_streams::StreamNames;
 
+use crate::admin_token;
 use crate::upstream::UpstreamUrls;
 
 /// The port of `gateway` in the shop's port plan: the only one published outside.
@@ -25,9 +27,6 @@ pub const DEFAULT_REBUILD_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// `BODY_LIMIT_BYTES` when unset: the largest order is 100 lines, a few kilobytes.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
-
-/// An admin token shorter than this is refused: it guards replaying and rebuilding.
-pub const MIN_ADMIN_TOKEN_LEN: usize = 16;
 
 /// Everything the gateway reads at startup. Fields are public so tests build one directly.
 #[derive(Debug, Clone)]
@@ -56,7 +55,9 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// `CORS_ALLOWED_ORIGINS`, default `*`: a comma-separated list of origins browsers may call from.
     pub cors_allowed_origins: AllowedOrigins,
-    /// `SHOP_ADMIN_TOKEN`, required, at least 16 characters: the bearer token of `/api/ops/*`.
+    /// `SHOP_ADMIN_TOKEN`, or else the token in the file `SHOP_ADMIN_TOKEN_FILE` (written there
+    /// on first start when missing): the bearer token of `/api/ops/*`. Placeholders and tokens
+    /// under 128 bits of estimated entropy are refused (`admin_token::weakness`).
     pub admin_token: SecretString,
     /// `SESSION_PREFIX`, default empty: the session key prefix; `identity` must use the same.
     pub session_prefix: String,
@@ -153,23 +154,48 @@ fn is_origin(origin: &str) -> bool {
     })
 }
 
+/// `SHOP_ADMIN_TOKEN`, else the token in `SHOP_ADMIN_TOKEN_FILE` (generated there on first start);
+/// either way refused when weak (see [`admin_token::weakness`]).
 fn admin_token(env: &Env) -> Result<SecretString, EnvError> {
-    let token: SecretString = env.required::<String>("SHOP_ADMIN_TOKEN")?.into();
-    if token.expose_secret().chars().count() < MIN_ADMIN_TOKEN_LEN {
-        return Err(EnvError::Invalid {
-            name: "SHOP_ADMIN_TOKEN".to_owned(),
-            value: "<redacted>".to_owned(),
-            reason: format!("must be at least {MIN_ADMIN_TOKEN_LEN} characters"),
-        });
-    }
-    Ok(token)
+    let invalid = |name: &str, reason: String| EnvError::Invalid {
+        name: name.to_owned(),
+        value: "<redacted>".to_owned(),
+        reason,
+    };
+    let (name, token) = match env.get("SHOP_ADMIN_TOKEN")? {
+        Some(token) => ("SHOP_ADMIN_TOKEN", SecretString::from(token)),
+        None => match env.get("SHOP_ADMIN_TOKEN_FILE")? {
+            Some(path) => {
+                let path = Path::new(&path);
+                let token = admin_token::load_or_generate(path).map_err(|error| {
+                    invalid(
+                        "SHOP_ADMIN_TOKEN_FILE",
+                        format!("{}: {error}", path.display()),
+                    )
+                })?;
+                ("SHOP_ADMIN_TOKEN_FILE", token)
+            }
+            None => {
+                return Err(invalid(
+                    "SHOP_ADMIN_TOKEN",
+                    format!("is required; {}", admin_token::HOW_TO_MAKE_ONE),
+                ));
+            }
+        },
+    };
+    admin_token::accept(token).map_err(|reason| invalid(name, reason))
 }
 
 #[cfg(test)]
 mod tests {
+    use secrecy::ExposeSecret;
+
     use super::*;
 
-    const TOKEN: (&str, &str) = ("SHOP_ADMIN_TOKEN", "a-long-enough-admin-token");
+    const TOKEN: (&str, &str) = (
+        "SHOP_ADMIN_TOKEN",
+        "9f1c2e7a4b6d8f0e3a5c7b9d1f2e4a6c8b0d2f4e6a8c0b2d4f6e8a0c2b4d6f8e",
+    );
 
     #[test]
     fn defaults_follow_the_port_plan() -> Result<(), EnvError> {
@@ -238,18 +264,63 @@ mod tests {
 
     #[test]
     fn the_gateway_refuses_to_start_without_a_strong_enough_admin_token() {
-        let missing = Config::from_source(&Env::from_pairs::<_, &str, &str>([])).err();
-        let short = Config::from_source(&Env::from_pairs([("SHOP_ADMIN_TOKEN", "admin")])).err();
+        let refused = |pairs: &[(&str, &str)]| match Config::from_source(&Env::from_pairs(
+            pairs.iter().copied(),
+        )) {
+            Err(EnvError::Invalid {
+                name,
+                value,
+                reason,
+            }) => {
+                assert_eq!(value, "<redacted>");
+                assert!(reason.contains("openssl rand -hex 32"), "{reason}");
+                name
+            }
+            other => panic!("{pairs:?} gave {other:?}"),
+        };
 
-        assert!(
-            matches!(&missing, Some(EnvError::Missing { name }) if name == "SHOP_ADMIN_TOKEN"),
-            "{missing:?}"
+        assert_eq!(refused(&[]), "SHOP_ADMIN_TOKEN");
+        for weak in [
+            "admin",
+            "change-me-to-a-long-random-string",
+            "REPLACE_WITH_A_LONG_RANDOM_TOKEN",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        ] {
+            assert_eq!(refused(&[("SHOP_ADMIN_TOKEN", weak)]), "SHOP_ADMIN_TOKEN");
+        }
+    }
+
+    #[test]
+    fn the_token_file_is_read_or_generated_and_also_checked()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = std::env::temp_dir().join(format!("shop-gw-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let generated = dir.join("generated");
+        let _ = std::fs::remove_file(&generated);
+        let weak = dir.join("weak");
+        std::fs::write(&weak, "change-me\n")?;
+        let file = |path: &std::path::Path| {
+            Config::from_source(&Env::from_pairs([(
+                "SHOP_ADMIN_TOKEN_FILE",
+                path.to_string_lossy().into_owned(),
+            )]))
+        };
+
+        let first = file(&generated)?;
+        let again = file(&generated)?;
+        assert_eq!(
+            first.admin_token.expose_secret(),
+            again.admin_token.expose_secret()
+        );
+        assert_eq!(
+            std::fs::read_to_string(&generated)?.trim(),
+            first.admin_token.expose_secret()
         );
         assert!(
-            matches!(&short, Some(EnvError::Invalid { name, value, .. })
-                if name == "SHOP_ADMIN_TOKEN" && value == "<redacted>"),
-            "{short:?}"
+            matches!(file(&weak), Err(EnvError::Invalid { name, .. }) if name == "SHOP_ADMIN_TOKEN_FILE")
         );
+        std::fs::remove_dir_all(&dir)?;
+        Ok(())
     }
 
     #[test]

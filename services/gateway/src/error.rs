@@ -17,6 +17,9 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0} is not allowed here")]
     MethodNotAllowed(String),
+    /// A path another parser could read differently (see `paths::ambiguity`): never routed.
+    #[error("the path holds {0}, which is never forwarded")]
+    InvalidPath(&'static str),
     /// No bearer token, or one that opens no live session (or, on `/api/ops`, not the admin's).
     #[error("authentication required: send Authorization: Bearer <token>")]
     Unauthenticated,
@@ -27,6 +30,9 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("the request body could not be read")]
     UnreadableBody,
+    /// The client did not send its whole body in time.
+    #[error("the request body did not arrive within {} ms", .timeout.as_millis())]
+    BodyTimeout { timeout: Duration },
     #[error("too many requests; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     /// `/api/ops/dead-letters/{stream}/replay` with a name that is none of the shop's streams.
@@ -59,7 +65,8 @@ impl ApiError {
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnreadableBody => StatusCode::BAD_REQUEST,
+            Self::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            Self::UnreadableBody | Self::InvalidPath(_) => StatusCode::BAD_REQUEST,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::ServiceUnavailable(_) | Self::RedisUnavailable(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
@@ -78,6 +85,8 @@ impl ApiError {
             Self::Forbidden => "forbidden",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnreadableBody => "unreadable_body",
+            Self::BodyTimeout { .. } => "request_timeout",
+            Self::InvalidPath(_) => "invalid_path",
             Self::RateLimited { .. } => "rate_limited",
             Self::UnknownStream(_) => "unknown_stream",
             Self::ServiceUnavailable(_) | Self::RedisUnavailable(_) => "service_unavailable",

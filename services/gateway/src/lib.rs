@@ -1,11 +1,13 @@
 #![doc = include_str!("../README.md")]
 
+pub mod admin_token;
 mod auth;
 mod client;
 pub mod config;
 mod error;
 pub mod openapi;
 pub mod ops;
+pub mod paths;
 mod proxy;
 pub mod routes;
 mod startup;

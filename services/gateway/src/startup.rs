@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::AdminToken;
 use crate::client::ClientLimiter;
 use crate::proxy::Proxy;
+use crate::routes::shop_health::HealthCache;
 use crate::{AppState, Config, router};
 
 /// A built application: bound to its port, connected, not yet serving.
@@ -50,6 +51,7 @@ impl Application {
             streams: config.streams,
             stream_max_len: config.stream_max_len,
             health_timeout: config.health_timeout,
+            health: HealthCache::default(),
             rebuild_timeout: config.rebuild_timeout,
             metrics: Metrics::new(),
         };

@@ -10,6 +10,7 @@ use crate::auth::AdminToken;
 use crate::client::ClientLimiter;
 use crate::config::AllowedOrigins;
 use crate::proxy::Proxy;
+use crate::routes::shop_health::HealthCache;
 
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -33,6 +34,8 @@ pub struct AppState {
     pub stream_max_len: u64,
     /// The deadline of each readiness probe of `GET /health`.
     pub health_timeout: Duration,
+    /// The last answer of `GET /health`, reused for a second.
+    pub health: HealthCache,
     /// The deadline of an order-history rebuild.
     pub rebuild_timeout: Duration,
     /// This application's registry, served on `/metrics`.

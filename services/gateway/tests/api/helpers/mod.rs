@@ -19,7 +19,7 @@ pub use redis_link::RedisLink;
 pub use stand_in::{Seen, StandIn, ready};
 
 /// The operators' token of every test gateway.
-pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+pub const ADMIN_TOKEN: &str = "gw-7d2e9a4c1f6b8e3d5a0c7f2b9e4d1a6c8f3b5e0d2a7c9f4b";
 
 /// A configuration pointing at the test Redis, with every upstream at `upstreams`, no rate limit,
 /// and its own session and stream prefixes.
