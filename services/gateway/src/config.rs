@@ -59,6 +59,10 @@ pub struct Config {
     /// on first start when missing): the bearer token of `/api/ops/*`. Placeholders and tokens
     /// under 128 bits of estimated entropy are refused (`admin_token::weakness`).
     pub admin_token: SecretString,
+    /// `OPS_ALLOWED_NETWORKS`, default loopback and the private ranges
+    /// ([`DEFAULT_OPS_NETWORKS`]): the client addresses `/api/ops/*` answers, whatever the token.
+    /// `*` allows every address.
+    pub ops_allowed_networks: OpsNetworks,
     /// `SESSION_PREFIX`, default empty: the session key prefix; `identity` must use the same.
     pub session_prefix: String,
     /// The stream names, from `STREAM_PREFIX` (default empty: `ORDERS_STREAM`, ...).
@@ -101,6 +105,7 @@ impl Config {
             trust_forwarded_for: env.or("TRUST_FORWARDED_FOR", false)?,
             cors_allowed_origins: allowed_origins(env)?,
             admin_token: admin_token(env)?,
+            ops_allowed_networks: ops_networks(env)?,
             session_prefix: shop_sessions::key_prefix_from_env(env)?,
             streams: StreamNames::with_prefix(&env.or("STREAM_PREFIX", String::new())?),
             stream_max_len: env.or("STREAM_MAX_LEN", shop_streams::DEFAULT_MAX_LEN)?,
@@ -121,6 +126,56 @@ fn rate_limit(env: &Env) -> Result<Option<RateLimit>, EnvError> {
             .to_owned(),
     })?;
     Ok(Some(RateLimit { per_second, burst }))
+}
+
+/// `OPS_ALLOWED_NETWORKS` when unset: loopback and the private ranges (RFC 1918, RFC 4193), where
+/// an operator's `kubectl port-forward`, a VPN or the compose host network come from. A client on
+/// the internet reaches the operators' endpoints only if the deployment says so.
+pub const DEFAULT_OPS_NETWORKS: &str =
+    "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7";
+
+/// The client networks the operators' endpoints answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpsNetworks {
+    Any,
+    List(Vec<ipnet::IpNet>),
+}
+
+impl OpsNetworks {
+    pub fn allows(&self, client: std::net::IpAddr) -> bool {
+        // An IPv4 client on a dual-stack socket arrives as ::ffff:a.b.c.d.
+        let client = client.to_canonical();
+        match self {
+            Self::Any => true,
+            Self::List(networks) => networks.iter().any(|network| network.contains(&client)),
+        }
+    }
+}
+
+fn ops_networks(env: &Env) -> Result<OpsNetworks, EnvError> {
+    let raw = env.or("OPS_ALLOWED_NETWORKS", DEFAULT_OPS_NETWORKS.to_owned())?;
+    let entries: Vec<&str> = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .collect();
+    if entries.contains(&"*") {
+        return Ok(OpsNetworks::Any);
+    }
+    entries
+        .iter()
+        .map(|entry| {
+            entry
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| EnvError::Invalid {
+                    name: "OPS_ALLOWED_NETWORKS".to_owned(),
+                    value: raw.clone(),
+                    reason: format!("{entry:?} is not a network like 10.0.0.0/8 or an address"),
+                })
+        })
+        .collect::<Result<_, _>>()
+        .map(OpsNetworks::List)
 }
 
 fn allowed_origins(env: &Env) -> Result<AllowedOrigins, EnvError> {
@@ -288,6 +343,44 @@ mod tests {
         ] {
             assert_eq!(refused(&[("SHOP_ADMIN_TOKEN", weak)]), "SHOP_ADMIN_TOKEN");
         }
+    }
+
+    #[test]
+    fn ops_networks_default_to_loopback_and_private_ranges() -> Result<(), EnvError> {
+        let networks = |value: Option<&str>| {
+            let mut pairs = vec![TOKEN];
+            if let Some(value) = value {
+                pairs.push(("OPS_ALLOWED_NETWORKS", value));
+            }
+            Config::from_source(&Env::from_pairs(pairs)).map(|c| c.ops_allowed_networks)
+        };
+        let ip = |raw: &str| {
+            raw.parse::<std::net::IpAddr>()
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+
+        let default = networks(None)?;
+        for inside in [
+            "127.0.0.1",
+            "::1",
+            "10.4.5.6",
+            "172.20.0.3",
+            "192.168.1.9",
+            "fd00::1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(default.allows(ip(inside)), "{inside}");
+        }
+        for outside in ["203.0.113.7", "8.8.8.8", "2001:db8::1", "172.32.0.1"] {
+            assert!(!default.allows(ip(outside)), "{outside}");
+        }
+        assert_eq!(networks(Some("*"))?, OpsNetworks::Any);
+        assert!(networks(Some("198.51.100.4"))?.allows(ip("198.51.100.4")));
+        assert!(matches!(
+            networks(Some("10.0.0.0/8,internet")),
+            Err(EnvError::Invalid { name, .. }) if name == "OPS_ALLOWED_NETWORKS"
+        ));
+        Ok(())
     }
 
     #[test]

@@ -26,6 +26,9 @@ pub enum ApiError {
     /// A live user session on an operator endpoint.
     #[error("this endpoint is for operators")]
     Forbidden,
+    /// An operator endpoint called from outside `OPS_ALLOWED_NETWORKS`.
+    #[error("the operators' endpoints do not answer this client's network")]
+    OpsNetworkRefused,
     #[error("the request body exceeds {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("the request body could not be read")]
@@ -63,7 +66,7 @@ impl ApiError {
             Self::NotFound(_) | Self::UnknownStream(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::OpsNetworkRefused => StatusCode::FORBIDDEN,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::UnreadableBody | Self::InvalidPath(_) => StatusCode::BAD_REQUEST,
@@ -83,6 +86,7 @@ impl ApiError {
             Self::MethodNotAllowed(_) => "method_not_allowed",
             Self::Unauthenticated => "unauthenticated",
             Self::Forbidden => "forbidden",
+            Self::OpsNetworkRefused => "forbidden_network",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnreadableBody => "unreadable_body",
             Self::BodyTimeout { .. } => "request_timeout",

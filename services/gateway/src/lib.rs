@@ -14,7 +14,7 @@ mod startup;
 mod state;
 pub mod upstream;
 
-pub use config::{AllowedOrigins, Config, RateLimit};
+pub use config::{AllowedOrigins, Config, OpsNetworks, RateLimit};
 pub use error::ApiError;
 pub use routes::router;
 pub use routes::table::{Access, ROUTES, Route, Verb};

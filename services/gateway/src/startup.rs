@@ -48,6 +48,7 @@ impl Application {
             limiter: config.rate_limit.map(ClientLimiter::new),
             trust_forwarded_for: config.trust_forwarded_for,
             cors_allowed_origins: config.cors_allowed_origins,
+            ops_allowed_networks: config.ops_allowed_networks,
             streams: config.streams,
             stream_max_len: config.stream_max_len,
             health_timeout: config.health_timeout,

@@ -8,7 +8,7 @@ use shop_streams::{Redis, StreamNames};
 
 use crate::auth::AdminToken;
 use crate::client::ClientLimiter;
-use crate::config::AllowedOrigins;
+use crate::config::{AllowedOrigins, OpsNetworks};
 use crate::proxy::Proxy;
 use crate::routes::shop_health::HealthCache;
 
@@ -28,6 +28,8 @@ pub struct AppState {
     pub trust_forwarded_for: bool,
     /// The origins CORS allows (`CORS_ALLOWED_ORIGINS`).
     pub cors_allowed_origins: AllowedOrigins,
+    /// The client networks `/api/ops/*` answers (`OPS_ALLOWED_NETWORKS`).
+    pub ops_allowed_networks: OpsNetworks,
     /// The deployment's stream names (`STREAM_PREFIX`), for the operators' endpoints.
     pub streams: StreamNames,
     /// The cap of a stream that dead letters are replayed onto.

@@ -36,6 +36,7 @@ pub fn test_config(upstreams: UpstreamUrls) -> Config {
         rate_limit: None,
         trust_forwarded_for: false,
         cors_allowed_origins: AllowedOrigins::Any,
+        ops_allowed_networks: gateway::config::OpsNetworks::Any,
         admin_token: SecretString::from(ADMIN_TOKEN),
         session_prefix: format!("{}:", shop_testkit::unique_name("gw")),
         streams: StreamNames::with_prefix(&format!("{}:", shop_testkit::unique_name("s"))),
