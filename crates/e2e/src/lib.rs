@@ -99,6 +99,9 @@ impl Shop {
                 stream_max_len: 100_000,
                 session_ttl: Duration::from_secs(3600),
                 session_prefix: prefix.clone(),
+                max_sessions_per_user: 10,
+                throttle: identity::ThrottleSettings::default(),
+                hashing: identity::HashingLimits::per_core(),
                 consumer: ConsumerTuning::default(),
             })
             .await,

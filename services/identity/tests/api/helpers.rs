@@ -4,7 +4,10 @@
 use std::time::Duration;
 
 use bson::{Document, doc};
-use identity::{Application, Config, ConsumerTuning, IdentityRecord};
+use identity::{
+    Application, Config, ConsumerTuning, HashingLimits, IdentityRecord, ThrottleLimit,
+    ThrottleSettings,
+};
 use mongodb::Collection;
 use reqwest::Response;
 use secrecy::SecretString;
@@ -31,6 +34,21 @@ pub fn test_config() -> Config {
         stream_max_len: 10_000,
         session_ttl: Duration::from_secs(3600),
         session_prefix: prefix,
+        max_sessions_per_user: 10,
+        // Low thresholds and short blocks, so a test reaches and waits out a block quickly.
+        throttle: ThrottleSettings {
+            window: Duration::from_secs(60),
+            base_delay: Duration::from_secs(1),
+            account: ThrottleLimit {
+                failures: 3,
+                max_delay: Duration::from_secs(2),
+            },
+            client: ThrottleLimit {
+                failures: 6,
+                max_delay: Duration::from_secs(2),
+            },
+        },
+        hashing: HashingLimits::per_core(),
         consumer: ConsumerTuning {
             concurrency: 8,
             ..ConsumerTuning::fast_retries()
