@@ -210,7 +210,11 @@ mod tests {
             // 64 characters but 128 octets: the limit is in octets.
             &format!("{}@example.com", "é".repeat(64)),
             &format!("ada@{}.com", "e".repeat(250)),
-            &format!("{}@{}.com", "a".repeat(64), vec!["e".repeat(60); 4].join(".")),
+            &format!(
+                "{}@{}.com",
+                "a".repeat(64),
+                vec!["e".repeat(60); 4].join(".")
+            ),
             &"a".repeat(10_000),
         ] {
             assert_eq!(key(email), Err("invalid_email"), "{email:?}");

@@ -98,6 +98,7 @@ pub struct TestIdentity {
     /// The store the gateway would resolve tokens with: same Redis, same prefix.
     pub sessions: SessionStore,
     pub records: Collection<Document>,
+    pub users: Collection<Document>,
     publisher: Publisher,
 }
 
@@ -123,6 +124,7 @@ impl TestIdentity {
                 config.session_ttl,
             ),
             records: db.collection("identity_records"),
+            users: db.collection("users"),
             publisher: Publisher::new(redis.clone(), 10_000),
             redis,
             config,
@@ -268,6 +270,14 @@ impl TestIdentity {
             .await
             .unwrap_or_default()
     }
+}
+
+/// The value of the counter `name` (a whole line `name value` in the exposition), 0 when absent.
+pub fn counter(metrics: &str, name: &str) -> u64 {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0)
 }
 
 pub async fn json_body(response: Response) -> Value {
