@@ -22,7 +22,8 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates tini \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 shop \
- && useradd --system --uid 10001 --gid 10001 --no-create-home shop
+ && useradd --system --uid 10001 --gid 10001 --no-create-home shop \
+ && install -d -o 10001 -g 10001 -m 0700 /var/lib/shop
 COPY --from=builder /app/target/release/gateway /app/target/release/products /app/target/release/orders \
      /app/target/release/payments /app/target/release/order-history /app/target/release/identity /usr/local/bin/
 USER 10001:10001

@@ -183,6 +183,12 @@ def main(path):
                 backend = p["backend"].get("service", {}).get("name")
                 if backend != PUBLIC:
                     errors.append(f"ingress/{name}: routes {p.get('path')} to {backend}: only {PUBLIC} is public")
+                # The operators' endpoints are not public: no rule may match /api/ops/anything.
+                path, kind = p.get("path", "/"), p.get("pathType", "Prefix")
+                probe = "/api/ops/streams"
+                covers = probe == path or (kind != "Exact" and (path == "/" or probe.startswith(path.rstrip("/") + "/")))
+                if covers:
+                    errors.append(f"ingress/{name}: {kind} {path} routes {probe}: /api/ops/* must stay internal")
 
     hpas = by_kind.get("HorizontalPodAutoscaler", {})
     for name in AUTOSCALED:

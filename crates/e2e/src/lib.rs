@@ -20,7 +20,7 @@ pub use through_gateway::{Shopper, json_of};
 pub const PAYMENT_MAX_AMOUNT: i64 = 500_000;
 
 /// The operators' token of the gateway (`SHOP_ADMIN_TOKEN`).
-pub const ADMIN_TOKEN: &str = "e2e-admin-token-0123456789";
+pub const ADMIN_TOKEN: &str = "e2e-4f9c1a7b5d2e8f4061c3b9a7d5e2f8041c6b3a9d7e5f2c80";
 
 /// The whole shop: `products`, `orders`, `payments`, `identity`, `order-history` and the `gateway`
 /// in front of them, wired together on one stream prefix and one session prefix. `payments` can be
@@ -49,6 +49,20 @@ impl Shop {
     ///
     /// When a service cannot be built (the test servers are unreachable).
     pub async fn start(fixtures: &[Product]) -> Self {
+        Self::start_with(fixtures, |_| {}, |_| {}).await
+    }
+
+    /// [`Shop::start`], with identity's and the gateway's configurations changed by
+    /// `tune_identity` and `tune_gateway` before they are built (their URLs, prefixes and databases already set).
+    ///
+    /// # Panics
+    ///
+    /// When a service cannot be built (the test servers are unreachable).
+    pub async fn start_with(
+        fixtures: &[Product],
+        tune_identity: impl FnOnce(&mut identity::Config),
+        tune_gateway: impl FnOnce(&mut gateway::Config),
+    ) -> Self {
         let prefix = format!("{}:", shop_testkit::unique_name("e2e"));
         let streams = StreamNames::with_prefix(&prefix);
         let redis = Redis::connect(RedisSettings::new(shop_testkit::redis_url()))
@@ -90,20 +104,23 @@ impl Shop {
             |app| (app.port(), app.shutdown_token(), app.run_until_stopped()),
         );
 
-        let identity = spawn(
-            identity::Application::build(identity::Config {
-                bind_addr: LOCAL_ANY_PORT,
-                redis_url: redis_url(),
-                mongo: mongo_settings("e2e_identity"),
-                streams: streams.clone(),
-                stream_max_len: 100_000,
-                session_ttl: Duration::from_secs(3600),
-                session_prefix: prefix.clone(),
-                consumer: ConsumerTuning::default(),
-            })
-            .await,
-            |app| (app.port(), app.shutdown_token(), app.run_until_stopped()),
-        );
+        let mut identity_config = identity::Config {
+            bind_addr: LOCAL_ANY_PORT,
+            redis_url: redis_url(),
+            mongo: mongo_settings("e2e_identity"),
+            streams: streams.clone(),
+            stream_max_len: 100_000,
+            session_ttl: Duration::from_secs(3600),
+            session_prefix: prefix.clone(),
+            max_sessions_per_user: 10,
+            throttle: identity::ThrottleSettings::default(),
+            hashing: identity::HashingLimits::per_core(),
+            consumer: ConsumerTuning::default(),
+        };
+        tune_identity(&mut identity_config);
+        let identity = spawn(identity::Application::build(identity_config).await, |app| {
+            (app.port(), app.shutdown_token(), app.run_until_stopped())
+        });
 
         let order_history = spawn(
             order_history::Application::build(order_history::Config {
@@ -134,28 +151,28 @@ impl Shop {
             |app| (app.port(), app.shutdown_token(), app.run_until_stopped()),
         );
 
-        let gateway = spawn(
-            gateway::Application::build(gateway::Config {
-                upstreams: gateway::UpstreamUrls {
-                    identity: url(&identity),
-                    products: url(&products),
-                    orders: url(&orders),
-                    payments: url(&payments),
-                    order_history: url(&order_history),
-                },
-                // Above orders' products timeout: a slow reservation is orders' answer to give.
-                upstream_timeout: Duration::from_secs(15),
-                // Tests poll through the gateway; a limit would only make them flaky.
-                rate_limit: None,
-                admin_token: SecretString::from(ADMIN_TOKEN),
-                session_prefix: prefix,
-                streams: streams.clone(),
-                stream_max_len: 100_000,
-                ..gateway_defaults()
-            })
-            .await,
-            |app| (app.port(), app.shutdown_token(), app.run_until_stopped()),
-        );
+        let mut gateway_config = gateway::Config {
+            upstreams: gateway::UpstreamUrls {
+                identity: url(&identity),
+                products: url(&products),
+                orders: url(&orders),
+                payments: url(&payments),
+                order_history: url(&order_history),
+            },
+            // Above orders' products timeout: a slow reservation is orders' answer to give.
+            upstream_timeout: Duration::from_secs(15),
+            // Tests poll through the gateway; a limit would only make them flaky.
+            rate_limit: None,
+            admin_token: SecretString::from(ADMIN_TOKEN),
+            session_prefix: prefix,
+            streams: streams.clone(),
+            stream_max_len: 100_000,
+            ..gateway_defaults()
+        };
+        tune_gateway(&mut gateway_config);
+        let gateway = spawn(gateway::Application::build(gateway_config).await, |app| {
+            (app.port(), app.shutdown_token(), app.run_until_stopped())
+        });
 
         // A restarted payments binds the port it had: the gateway's PAYMENTS_URL stays right.
         let payments_config = payments::Config {

@@ -137,7 +137,12 @@ async fn a_stopped_service_is_503_through_the_gateway_and_health_names_it() {
             .is_some_and(|m| m.contains("order-history")),
         "{history}"
     );
-    let health = shop.call(Method::GET, "/health", None, None).await;
+    // `/health` answers from a round of probes up to a second old (the gateway's HealthCache).
+    let health = eventually("GET /health to see order-history down", || async {
+        let health = shop.call(Method::GET, "/health", None, None).await;
+        (health.status() == 503).then_some(health)
+    })
+    .await;
     assert_eq!(
         json_of(health, 503, "GET /health").await,
         json!({

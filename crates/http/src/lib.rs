@@ -6,6 +6,7 @@ pub mod health;
 pub mod json;
 pub mod layers;
 pub mod metrics;
+pub mod query;
 pub mod server;
 pub mod shutdown;
 

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod per_user;
 mod token;
 
 use std::fmt;
@@ -7,12 +8,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use fred::prelude::KeysInterface;
-use fred::types::{Expiration, SetOptions};
 use serde::{Deserialize, Serialize};
 use shop_config::{Env, EnvError};
 use shop_domain::UserId;
 use shop_streams::Redis;
 
+pub use per_user::{DEFAULT_MAX_PER_USER, MAX_PER_USER_VAR};
 pub use token::{TOKEN_BYTES, TOKEN_LEN};
 
 /// `SESSION_TTL_SECS` when unset: a day.
@@ -43,6 +44,20 @@ pub fn ttl_from_env(env: &Env) -> Result<Duration, EnvError> {
     Ok(Duration::from_secs(seconds))
 }
 
+/// `SESSION_MAX_PER_USER`, default 10: how many sessions one user may hold; a login beyond it
+/// revokes the user's oldest. Zero is refused (no one could log in).
+pub fn max_per_user_from_env(env: &Env) -> Result<usize, EnvError> {
+    let max: usize = env.or(MAX_PER_USER_VAR, DEFAULT_MAX_PER_USER)?;
+    if max == 0 {
+        return Err(EnvError::Invalid {
+            name: MAX_PER_USER_VAR.to_owned(),
+            value: max.to_string(),
+            reason: "a user must be able to hold at least one session".to_owned(),
+        });
+    }
+    Ok(max)
+}
+
 /// A logged-in user's session, as stored (JSON, camelCase) under the token's hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -63,6 +78,8 @@ pub struct Session {
 pub struct NewSession {
     pub token: String,
     pub session: Session,
+    /// How many of the user's older sessions this one revoked to stay within the cap.
+    pub revoked: u64,
 }
 
 impl fmt::Debug for NewSession {
@@ -71,6 +88,7 @@ impl fmt::Debug for NewSession {
         f.debug_struct("NewSession")
             .field("token", &"<redacted>")
             .field("session", &self.session)
+            .field("revoked", &self.revoked)
             .finish()
     }
 }
@@ -92,7 +110,8 @@ pub enum SessionError {
 pub type Result<T, E = SessionError> = std::result::Result<T, E>;
 
 /// Sessions in Redis, one key per session: `<prefix>session:<sha256 hex of the token>`, holding
-/// the [`Session`] as JSON, with a fixed expiry.
+/// the [`Session`] as JSON, with a fixed expiry; and per user an index,
+/// `<prefix>user-sessions:<user id>`, that caps how many sessions the user holds.
 ///
 /// The lifetime is fixed at login, not sliding: a sliding session would cost a write on every
 /// authenticated request, on the gateway's hot path, where resolving is one `GET`.
@@ -101,6 +120,7 @@ pub struct SessionStore {
     redis: Redis,
     key_prefix: String,
     ttl: Duration,
+    max_per_user: usize,
 }
 
 impl fmt::Debug for SessionStore {
@@ -108,18 +128,31 @@ impl fmt::Debug for SessionStore {
         f.debug_struct("SessionStore")
             .field("key_prefix", &self.key_prefix)
             .field("ttl", &self.ttl)
+            .field("max_per_user", &self.max_per_user)
             .finish_non_exhaustive()
     }
 }
 
 impl SessionStore {
-    /// `ttl` is rounded up to whole seconds (Redis `EX`), at least one.
+    /// `ttl` is rounded up to whole seconds (Redis `EX`), at least one. Users hold at most
+    /// [`DEFAULT_MAX_PER_USER`] sessions; see [`SessionStore::with_max_per_user`].
     pub fn new(redis: Redis, key_prefix: impl Into<String>, ttl: Duration) -> Self {
         let seconds = ttl.as_secs() + u64::from(ttl.subsec_nanos() > 0);
         Self {
             redis,
             key_prefix: key_prefix.into(),
             ttl: Duration::from_secs(seconds.max(1)),
+            max_per_user: DEFAULT_MAX_PER_USER,
+        }
+    }
+
+    /// The same store, capping each user at `max` sessions (at least one): a login beyond it
+    /// revokes the user's oldest sessions. Only the issuer (identity) needs it; resolving is
+    /// unaffected.
+    pub fn with_max_per_user(self, max: usize) -> Self {
+        Self {
+            max_per_user: max.max(1),
+            ..self
         }
     }
 
@@ -133,7 +166,18 @@ impl SessionStore {
         format!("{}session:{}", self.key_prefix, token::digest(token))
     }
 
-    /// Opens a session for `user_id`: a new token, stored as its hash with `SET NX EX`.
+    /// The Redis key of `user_id`'s index of sessions: a sorted set of their session keys.
+    pub fn index_key(&self, user_id: &UserId) -> String {
+        format!("{}user-sessions:{}", self.key_prefix, user_id.as_str())
+    }
+
+    /// How many live sessions `user_id` holds.
+    pub async fn count_of(&self, user_id: &UserId) -> Result<usize> {
+        per_user::live_count(&self.redis, &self.index_key(user_id)).await
+    }
+
+    /// Opens a session for `user_id`: a new token, stored as its hash with `SET NX EX` and added to
+    /// the user's index; the user's oldest sessions beyond the cap are revoked in the same step.
     pub async fn create(&self, user_id: &UserId) -> Result<NewSession> {
         let token = token::generate()?;
         // Milliseconds, as everywhere in the shop's API: what is stored is what clients are told.
@@ -151,21 +195,24 @@ impl SessionStore {
             key: key.clone(),
             reason: error.to_string(),
         })?;
-        // NX: a session is never overwritten, however unlikely a second identical token is.
-        let stored: Option<String> = self
-            .redis
-            .pool()
-            .set(
-                key,
-                value,
-                Some(Expiration::EX(self.ttl_seconds())),
-                Some(SetOptions::NX),
-                false,
-            )
-            .await?;
+        // NX inside: a session is never overwritten, however unlikely a second identical token is.
+        let stored = per_user::store(
+            &self.redis,
+            &key,
+            &self.index_key(user_id),
+            value,
+            self.ttl_seconds(),
+            created_at.timestamp_millis(),
+            self.max_per_user,
+        )
+        .await?;
         match stored {
-            Some(_) => Ok(NewSession { token, session }),
-            None => Err(SessionError::Collision),
+            per_user::Stored::New { revoked } => Ok(NewSession {
+                token,
+                session,
+                revoked,
+            }),
+            per_user::Stored::Collision => Err(SessionError::Collision),
         }
     }
 
@@ -188,13 +235,18 @@ impl SessionStore {
         Ok((session.expires_at > Utc::now()).then_some(session))
     }
 
-    /// Ends `token`'s session. `true` if there was one to end.
+    /// Ends `token`'s session and takes it out of its user's index. `true` if there was one.
     pub async fn revoke(&self, token: &str) -> Result<bool> {
         if !token::is_well_formed(token) {
             return Ok(false);
         }
-        let deleted: u64 = self.redis.pool().del(self.key(token)).await?;
-        Ok(deleted > 0)
+        // A value that is not a session is still deleted; its user (if any) cannot be named, and
+        // the index drops the dangling key at that user's next login.
+        per_user::remove(&self.redis, &self.key(token), |stored| {
+            let session: Session = serde_json::from_str(stored).ok()?;
+            Some(self.index_key(&session.user_id))
+        })
+        .await
     }
 
     fn ttl_seconds(&self) -> i64 {
@@ -213,6 +265,11 @@ mod tests {
 
         assert_eq!(key_prefix_from_env(&defaults)?, "");
         assert_eq!(ttl_from_env(&defaults)?, Duration::from_secs(86_400));
+        assert_eq!(max_per_user_from_env(&defaults)?, 10);
+        assert_eq!(
+            max_per_user_from_env(&Env::from_pairs([(MAX_PER_USER_VAR, "3")]))?,
+            3
+        );
         assert_eq!(key_prefix_from_env(&set)?, "staging:");
         assert_eq!(ttl_from_env(&set)?, Duration::from_secs(3600));
         Ok(())
@@ -225,6 +282,18 @@ mod tests {
 
             assert!(
                 matches!(&error, Some(EnvError::Invalid { name, .. }) if name == TTL_VAR),
+                "{value}: {error:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_cap_of_zero_sessions_is_an_error_naming_the_variable() {
+        for value in ["0", "ten"] {
+            let error = max_per_user_from_env(&Env::from_pairs([(MAX_PER_USER_VAR, value)])).err();
+
+            assert!(
+                matches!(&error, Some(EnvError::Invalid { name, .. }) if name == MAX_PER_USER_VAR),
                 "{value}: {error:?}"
             );
         }

@@ -63,7 +63,7 @@ impl Stack {
                 root: root.clone(),
                 state: state.clone(),
                 base_port: free_port_block()?,
-                admin_token: format!("system-{}", ulid::Ulid::new()),
+                admin_token: format!("system-{}{}", ulid::Ulid::new(), ulid::Ulid::new()),
                 env: env
                     .iter()
                     .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))

@@ -10,6 +10,7 @@ use shop_sessions::{Session, SessionError, SessionStore};
 use subtle::ConstantTimeEq;
 
 use crate::AppState;
+use crate::client::ClientIp;
 use crate::error::{ApiError, Result};
 
 /// The token of `Authorization: Bearer <token>` (the scheme is case-insensitive), if any.
@@ -69,8 +70,8 @@ impl AdminToken {
     }
 }
 
-/// An operator: the request carries `Authorization: Bearer $SHOP_ADMIN_TOKEN`. Anything else is a
-/// 401 `unauthenticated`, except a live user session, which is a 403 `forbidden`: that caller is
+/// An operator: the request comes from `OPS_ALLOWED_NETWORKS` (else 403 `forbidden_network`) and
+/// carries `Authorization: Bearer $SHOP_ADMIN_TOKEN`. Anything else is a 401 `unauthenticated`, except a live user session, which is a 403 `forbidden`: that caller is
 /// known, just not allowed.
 #[derive(Debug, Clone, Copy)]
 pub struct Admin;
@@ -79,6 +80,12 @@ impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        // The network first: from outside `OPS_ALLOWED_NETWORKS` not even a right token opens
+        // these endpoints, and a guess learns nothing about it.
+        let client = parts.extensions.get::<ClientIp>().map(|ClientIp(ip)| *ip);
+        if !client.is_some_and(|client| state.ops_allowed_networks.allows(client)) {
+            return Err(ApiError::OpsNetworkRefused);
+        }
         let token = bearer_token(&parts.headers).ok_or(ApiError::Unauthenticated)?;
         if state.admin.matches(token) {
             return Ok(Self);

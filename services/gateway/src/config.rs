@@ -2,12 +2,14 @@
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
+use std::path::Path;
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use shop_config::{Env, EnvError};
 use shop_streams::StreamNames;
 
+use crate::admin_token;
 use crate::upstream::UpstreamUrls;
 
 /// The port of `gateway` in the shop's port plan: the only one published outside.
@@ -25,9 +27,6 @@ pub const DEFAULT_REBUILD_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// `BODY_LIMIT_BYTES` when unset: the largest order is 100 lines, a few kilobytes.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
-
-/// An admin token shorter than this is refused: it guards replaying and rebuilding.
-pub const MIN_ADMIN_TOKEN_LEN: usize = 16;
 
 /// `CART_TTL_SECONDS` when unset: a week, renewed by every change to the cart.
 pub const DEFAULT_CART_TTL: Duration = Duration::from_secs(7 * 24 * 60 * 60);
@@ -62,8 +61,14 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// `CORS_ALLOWED_ORIGINS`, default `*`: a comma-separated list of origins browsers may call from.
     pub cors_allowed_origins: AllowedOrigins,
-    /// `SHOP_ADMIN_TOKEN`, required, at least 16 characters: the bearer token of `/api/ops/*`.
+    /// `SHOP_ADMIN_TOKEN`, or else the token in the file `SHOP_ADMIN_TOKEN_FILE` (written there
+    /// on first start when missing): the bearer token of `/api/ops/*`. Placeholders and tokens
+    /// under 128 bits of estimated entropy are refused (`admin_token::weakness`).
     pub admin_token: SecretString,
+    /// `OPS_ALLOWED_NETWORKS`, default loopback and the private ranges
+    /// ([`DEFAULT_OPS_NETWORKS`]): the client addresses `/api/ops/*` answers, whatever the token.
+    /// `*` allows every address.
+    pub ops_allowed_networks: OpsNetworks,
     /// `SESSION_PREFIX`, default empty: the session key prefix; `identity` must use the same.
     pub session_prefix: String,
     /// The stream names, from `STREAM_PREFIX` (default empty: `ORDERS_STREAM`, ...).
@@ -111,6 +116,7 @@ impl Config {
             trust_forwarded_for: env.or("TRUST_FORWARDED_FOR", false)?,
             cors_allowed_origins: allowed_origins(env)?,
             admin_token: admin_token(env)?,
+            ops_allowed_networks: ops_networks(env)?,
             session_prefix: shop_sessions::key_prefix_from_env(env)?,
             streams: StreamNames::with_prefix(&env.or("STREAM_PREFIX", String::new())?),
             stream_max_len: env.or("STREAM_MAX_LEN", shop_streams::DEFAULT_MAX_LEN)?,
@@ -134,6 +140,56 @@ fn rate_limit(env: &Env) -> Result<Option<RateLimit>, EnvError> {
             .to_owned(),
     })?;
     Ok(Some(RateLimit { per_second, burst }))
+}
+
+/// `OPS_ALLOWED_NETWORKS` when unset: loopback and the private ranges (RFC 1918, RFC 4193), where
+/// an operator's `kubectl port-forward`, a VPN or the compose host network come from. A client on
+/// the internet reaches the operators' endpoints only if the deployment says so.
+pub const DEFAULT_OPS_NETWORKS: &str =
+    "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7";
+
+/// The client networks the operators' endpoints answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpsNetworks {
+    Any,
+    List(Vec<ipnet::IpNet>),
+}
+
+impl OpsNetworks {
+    pub fn allows(&self, client: std::net::IpAddr) -> bool {
+        // An IPv4 client on a dual-stack socket arrives as ::ffff:a.b.c.d.
+        let client = client.to_canonical();
+        match self {
+            Self::Any => true,
+            Self::List(networks) => networks.iter().any(|network| network.contains(&client)),
+        }
+    }
+}
+
+fn ops_networks(env: &Env) -> Result<OpsNetworks, EnvError> {
+    let raw = env.or("OPS_ALLOWED_NETWORKS", DEFAULT_OPS_NETWORKS.to_owned())?;
+    let entries: Vec<&str> = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .collect();
+    if entries.contains(&"*") {
+        return Ok(OpsNetworks::Any);
+    }
+    entries
+        .iter()
+        .map(|entry| {
+            entry
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| EnvError::Invalid {
+                    name: "OPS_ALLOWED_NETWORKS".to_owned(),
+                    value: raw.clone(),
+                    reason: format!("{entry:?} is not a network like 10.0.0.0/8 or an address"),
+                })
+        })
+        .collect::<Result<_, _>>()
+        .map(OpsNetworks::List)
 }
 
 fn allowed_origins(env: &Env) -> Result<AllowedOrigins, EnvError> {
@@ -167,23 +223,48 @@ fn is_origin(origin: &str) -> bool {
     })
 }
 
+/// `SHOP_ADMIN_TOKEN`, else the token in `SHOP_ADMIN_TOKEN_FILE` (generated there on first start);
+/// either way refused when weak (see [`admin_token::weakness`]).
 fn admin_token(env: &Env) -> Result<SecretString, EnvError> {
-    let token: SecretString = env.required::<String>("SHOP_ADMIN_TOKEN")?.into();
-    if token.expose_secret().chars().count() < MIN_ADMIN_TOKEN_LEN {
-        return Err(EnvError::Invalid {
-            name: "SHOP_ADMIN_TOKEN".to_owned(),
-            value: "<redacted>".to_owned(),
-            reason: format!("must be at least {MIN_ADMIN_TOKEN_LEN} characters"),
-        });
-    }
-    Ok(token)
+    let invalid = |name: &str, reason: String| EnvError::Invalid {
+        name: name.to_owned(),
+        value: "<redacted>".to_owned(),
+        reason,
+    };
+    let (name, token) = match env.get("SHOP_ADMIN_TOKEN")? {
+        Some(token) => ("SHOP_ADMIN_TOKEN", SecretString::from(token)),
+        None => match env.get("SHOP_ADMIN_TOKEN_FILE")? {
+            Some(path) => {
+                let path = Path::new(&path);
+                let token = admin_token::load_or_generate(path).map_err(|error| {
+                    invalid(
+                        "SHOP_ADMIN_TOKEN_FILE",
+                        format!("{}: {error}", path.display()),
+                    )
+                })?;
+                ("SHOP_ADMIN_TOKEN_FILE", token)
+            }
+            None => {
+                return Err(invalid(
+                    "SHOP_ADMIN_TOKEN",
+                    format!("is required; {}", admin_token::HOW_TO_MAKE_ONE),
+                ));
+            }
+        },
+    };
+    admin_token::accept(token).map_err(|reason| invalid(name, reason))
 }
 
 #[cfg(test)]
 mod tests {
+    use secrecy::ExposeSecret;
+
     use super::*;
 
-    const TOKEN: (&str, &str) = ("SHOP_ADMIN_TOKEN", "a-long-enough-admin-token");
+    const TOKEN: (&str, &str) = (
+        "SHOP_ADMIN_TOKEN",
+        "9f1c2e7a4b6d8f0e3a5c7b9d1f2e4a6c8b0d2f4e6a8c0b2d4f6e8a0c2b4d6f8e",
+    );
 
     #[test]
     fn defaults_follow_the_port_plan() -> Result<(), EnvError> {
@@ -252,18 +333,101 @@ mod tests {
 
     #[test]
     fn the_gateway_refuses_to_start_without_a_strong_enough_admin_token() {
-        let missing = Config::from_source(&Env::from_pairs::<_, &str, &str>([])).err();
-        let short = Config::from_source(&Env::from_pairs([("SHOP_ADMIN_TOKEN", "admin")])).err();
+        let refused = |pairs: &[(&str, &str)]| match Config::from_source(&Env::from_pairs(
+            pairs.iter().copied(),
+        )) {
+            Err(EnvError::Invalid {
+                name,
+                value,
+                reason,
+            }) => {
+                assert_eq!(value, "<redacted>");
+                assert!(reason.contains("openssl rand -hex 32"), "{reason}");
+                name
+            }
+            other => panic!("{pairs:?} gave {other:?}"),
+        };
 
-        assert!(
-            matches!(&missing, Some(EnvError::Missing { name }) if name == "SHOP_ADMIN_TOKEN"),
-            "{missing:?}"
+        assert_eq!(refused(&[]), "SHOP_ADMIN_TOKEN");
+        for weak in [
+            "admin",
+            "change-me-to-a-long-random-string",
+            "REPLACE_WITH_A_LONG_RANDOM_TOKEN",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        ] {
+            assert_eq!(refused(&[("SHOP_ADMIN_TOKEN", weak)]), "SHOP_ADMIN_TOKEN");
+        }
+    }
+
+    #[test]
+    fn ops_networks_default_to_loopback_and_private_ranges() -> Result<(), EnvError> {
+        let networks = |value: Option<&str>| {
+            let mut pairs = vec![TOKEN];
+            if let Some(value) = value {
+                pairs.push(("OPS_ALLOWED_NETWORKS", value));
+            }
+            Config::from_source(&Env::from_pairs(pairs)).map(|c| c.ops_allowed_networks)
+        };
+        let ip = |raw: &str| {
+            raw.parse::<std::net::IpAddr>()
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+
+        let default = networks(None)?;
+        for inside in [
+            "127.0.0.1",
+            "::1",
+            "10.4.5.6",
+            "172.20.0.3",
+            "192.168.1.9",
+            "fd00::1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(default.allows(ip(inside)), "{inside}");
+        }
+        for outside in ["203.0.113.7", "8.8.8.8", "2001:db8::1", "172.32.0.1"] {
+            assert!(!default.allows(ip(outside)), "{outside}");
+        }
+        assert_eq!(networks(Some("*"))?, OpsNetworks::Any);
+        assert!(networks(Some("198.51.100.4"))?.allows(ip("198.51.100.4")));
+        assert!(matches!(
+            networks(Some("10.0.0.0/8,internet")),
+            Err(EnvError::Invalid { name, .. }) if name == "OPS_ALLOWED_NETWORKS"
+        ));
+        Ok(())
+    }
+
+    #[test]
+    fn the_token_file_is_read_or_generated_and_also_checked()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = std::env::temp_dir().join(format!("shop-gw-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let generated = dir.join("generated");
+        let _ = std::fs::remove_file(&generated);
+        let weak = dir.join("weak");
+        std::fs::write(&weak, "change-me\n")?;
+        let file = |path: &std::path::Path| {
+            Config::from_source(&Env::from_pairs([(
+                "SHOP_ADMIN_TOKEN_FILE",
+                path.to_string_lossy().into_owned(),
+            )]))
+        };
+
+        let first = file(&generated)?;
+        let again = file(&generated)?;
+        assert_eq!(
+            first.admin_token.expose_secret(),
+            again.admin_token.expose_secret()
+        );
+        assert_eq!(
+            std::fs::read_to_string(&generated)?.trim(),
+            first.admin_token.expose_secret()
         );
         assert!(
-            matches!(&short, Some(EnvError::Invalid { name, value, .. })
-                if name == "SHOP_ADMIN_TOKEN" && value == "<redacted>"),
-            "{short:?}"
+            matches!(file(&weak), Err(EnvError::Invalid { name, .. }) if name == "SHOP_ADMIN_TOKEN_FILE")
         );
+        std::fs::remove_dir_all(&dir)?;
+        Ok(())
     }
 
     #[test]

@@ -17,16 +17,25 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0} is not allowed here")]
     MethodNotAllowed(String),
+    /// A path another parser could read differently (see `paths::ambiguity`): never routed.
+    #[error("the path holds {0}, which is never forwarded")]
+    InvalidPath(&'static str),
     /// No bearer token, or one that opens no live session (or, on `/api/ops`, not the admin's).
     #[error("authentication required: send Authorization: Bearer <token>")]
     Unauthenticated,
     /// A live user session on an operator endpoint.
     #[error("this endpoint is for operators")]
     Forbidden,
+    /// An operator endpoint called from outside `OPS_ALLOWED_NETWORKS`.
+    #[error("the operators' endpoints do not answer this client's network")]
+    OpsNetworkRefused,
     #[error("the request body exceeds {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("the request body could not be read")]
     UnreadableBody,
+    /// The client did not send its whole body in time.
+    #[error("the request body did not arrive within {} ms", .timeout.as_millis())]
+    BodyTimeout { timeout: Duration },
     #[error("too many requests; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     /// `/api/ops/dead-letters/{stream}/replay` with a name that is none of the shop's streams.
@@ -68,9 +77,10 @@ impl ApiError {
             Self::NotFound(_) | Self::UnknownStream(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::OpsNetworkRefused => StatusCode::FORBIDDEN,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnreadableBody => StatusCode::BAD_REQUEST,
+            Self::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            Self::UnreadableBody | Self::InvalidPath(_) => StatusCode::BAD_REQUEST,
             Self::RateLimited { .. } | Self::TooManyStreams { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::InvalidCart(_) | Self::InvalidQuery(_) | Self::InvalidLastEventId => {
                 StatusCode::UNPROCESSABLE_ENTITY
@@ -90,8 +100,11 @@ impl ApiError {
             Self::MethodNotAllowed(_) => "method_not_allowed",
             Self::Unauthenticated => "unauthenticated",
             Self::Forbidden => "forbidden",
+            Self::OpsNetworkRefused => "forbidden_network",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnreadableBody => "unreadable_body",
+            Self::BodyTimeout { .. } => "request_timeout",
+            Self::InvalidPath(_) => "invalid_path",
             Self::RateLimited { .. } => "rate_limited",
             Self::UnknownStream(_) => "unknown_stream",
             Self::InvalidCart(_) => "invalid_cart",

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod admin_token;
 mod auth;
 mod client;
 pub mod config;
@@ -7,6 +8,7 @@ mod error;
 pub mod events;
 pub mod openapi;
 pub mod ops;
+pub mod paths;
 mod proxy;
 pub mod routes;
 mod startup;
@@ -14,7 +16,7 @@ mod state;
 pub mod ui;
 pub mod upstream;
 
-pub use config::{AllowedOrigins, Config, RateLimit};
+pub use config::{AllowedOrigins, Config, OpsNetworks, RateLimit};
 pub use error::ApiError;
 pub use routes::router;
 pub use routes::table::{Access, ROUTES, Route, Verb};

@@ -76,14 +76,16 @@ impl Proxy {
         })
     }
 
-    /// Reads the client's request into an [`Outgoing`]: its body (413 past the limit), its
-    /// end-to-end headers minus any `x-user-id`, plus `x-user-id` = `user` when given and
+    /// Reads the client's request into an [`Outgoing`]: its body (413 past the limit, 408 when it
+    /// does not arrive within the upstream timeout), its end-to-end headers minus any `x-user-id`
+    /// and, unless `forward_token`, `Authorization`; plus `x-user-id` = `user` when given and
     /// `x-forwarded-for` = the client's address.
     pub async fn outgoing(
         &self,
         request: Request,
         user: Option<&UserId>,
         client: Option<IpAddr>,
+        forward_token: bool,
     ) -> Result<Outgoing> {
         let (parts, body) = request.into_parts();
         let limit = self.body_limit;
@@ -95,17 +97,27 @@ impl Proxy {
         if declared.is_some_and(|length| length > limit as u64) {
             return Err(ApiError::PayloadTooLarge { limit });
         }
-        let body = axum::body::to_bytes(body, limit).await.map_err(|error| {
-            if is_length_limit(&error) {
-                ApiError::PayloadTooLarge { limit }
-            } else {
-                ApiError::UnreadableBody
-            }
-        })?;
+        // A slow sender holds this task and its buffer; the body gets the same time an upstream
+        // gets to answer, then the request is a 408.
+        let body = tokio::time::timeout(self.timeout, axum::body::to_bytes(body, limit))
+            .await
+            .map_err(|_| ApiError::BodyTimeout {
+                timeout: self.timeout,
+            })?
+            .map_err(|error| {
+                if is_length_limit(&error) {
+                    ApiError::PayloadTooLarge { limit }
+                } else {
+                    ApiError::UnreadableBody
+                }
+            })?;
 
         let mut headers = end_to_end(&parts.headers);
         headers.remove(USER_ID_HEADER);
         headers.remove(FORWARDED_FOR_HEADER);
+        if !forward_token {
+            headers.remove(header::AUTHORIZATION);
+        }
         if let Some(user) = user
             && let Ok(value) = HeaderValue::from_str(user.as_str())
         {
@@ -135,7 +147,7 @@ impl Proxy {
     /// buffered answer either arrives whole within the deadline or becomes a clean 504, never a
     /// truncated 200.
     pub async fn send(&self, upstream: Upstream, outgoing: Outgoing) -> Result<Response> {
-        let url = self.url(upstream, &outgoing.path_and_query);
+        let url = self.url(upstream, &outgoing.path_and_query)?;
         let timeout = outgoing.timeout;
         let failed = |error: reqwest::Error| classify(upstream, timeout, &error);
         let answer = self
@@ -159,7 +171,9 @@ impl Proxy {
 
     /// Whether `upstream` answers `GET /health/ready` with 200 within `timeout`.
     pub async fn is_ready(&self, upstream: Upstream, timeout: Duration) -> bool {
-        let url = self.url(upstream, "/health/ready");
+        let Ok(url) = self.url(upstream, "/health/ready") else {
+            return false;
+        };
         match self.http.get(url).timeout(timeout).send().await {
             Ok(answer) => answer.status() == StatusCode::OK,
             Err(error) => {
@@ -172,19 +186,32 @@ impl Proxy {
     /// The upstream's base URL with the client's path (after the base's own path, if it has one)
     /// and query. Built from the parsed base rather than by parsing a string per request: the
     /// host, port and scheme were checked once, at startup.
-    fn url(&self, upstream: Upstream, path_and_query: &str) -> Url {
+    ///
+    /// The path sent is exactly the path routed, or nothing is sent: the URL library resolves dot
+    /// segments and rewrites some bytes, and `paths::refuse_ambiguous` refuses every path it
+    /// would change; this check keeps that true if either side changes (400 `invalid_path`).
+    fn url(&self, upstream: Upstream, path_and_query: &str) -> Result<Url> {
         let base = self.urls.get(upstream);
         let (path, query) = match path_and_query.split_once('?') {
             Some((path, query)) => (path, Some(query)),
             None => (path_and_query, None),
         };
         let mut url = base.clone();
-        match base.path().trim_end_matches('/') {
-            "" => url.set_path(path),
-            prefix => url.set_path(&format!("{prefix}{path}")),
-        }
+        let prefix = base.path().trim_end_matches('/');
+        url.set_path(&format!("{prefix}{path}"));
         url.set_query(query);
-        url
+        let sent = url.path().strip_prefix(prefix).unwrap_or_default();
+        if sent != path {
+            tracing::warn!(
+                routed = path,
+                sent,
+                "the upstream URL would change the path"
+            );
+            return Err(ApiError::InvalidPath(
+                "bytes the upstream URL would rewrite",
+            ));
+        }
+        Ok(url)
     }
 }
 
@@ -265,20 +292,33 @@ mod tests {
 
         assert_eq!(
             plain
-                .url(Upstream::Products, "/api/products?search=caf%C3%A9&page=2")
+                .url(Upstream::Products, "/api/products?search=caf%C3%A9&page=2")?
                 .as_str(),
             "http://127.0.0.1:8081/api/products?search=caf%C3%A9&page=2"
         );
         assert_eq!(
             prefixed
-                .url(Upstream::Products, "/api/products/p-1")
+                .url(Upstream::Products, "/api/products/p-1")?
                 .as_str(),
             "http://products.internal/shop/api/products/p-1"
         );
         assert_eq!(
-            plain.url(Upstream::Products, "/a%2Fb?").as_str(),
+            plain.url(Upstream::Products, "/a%2Fb?")?.as_str(),
             "http://127.0.0.1:8081/a%2Fb?"
         );
+        for rewritten in [
+            "/api/products/..\\..\\metrics",
+            "/api/products/%2e%2e/x",
+            "/a/./b",
+        ] {
+            assert!(
+                matches!(
+                    plain.url(Upstream::Products, rewritten),
+                    Err(ApiError::InvalidPath(_))
+                ),
+                "{rewritten}"
+            );
+        }
         Ok(())
     }
 

@@ -12,6 +12,7 @@ use crate::client::ClientLimiter;
 use crate::events::PaymentEvents;
 use crate::proxy::Proxy;
 use crate::routes::cart::CartStore;
+use crate::routes::shop_health::HealthCache;
 use crate::{AppState, Config, router};
 
 /// A built application: bound to its port, connected, not yet serving.
@@ -58,9 +59,11 @@ impl Application {
             limiter: config.rate_limit.map(ClientLimiter::new),
             trust_forwarded_for: config.trust_forwarded_for,
             cors_allowed_origins: config.cors_allowed_origins,
+            ops_allowed_networks: config.ops_allowed_networks,
             streams: config.streams,
             stream_max_len: config.stream_max_len,
             health_timeout: config.health_timeout,
+            health: HealthCache::default(),
             rebuild_timeout: config.rebuild_timeout,
             metrics: Metrics::new(),
         };

@@ -8,10 +8,11 @@ use shop_streams::{Redis, StreamNames};
 
 use crate::auth::AdminToken;
 use crate::client::ClientLimiter;
-use crate::config::AllowedOrigins;
+use crate::config::{AllowedOrigins, OpsNetworks};
 use crate::events::PaymentEvents;
 use crate::proxy::Proxy;
 use crate::routes::cart::CartStore;
+use crate::routes::shop_health::HealthCache;
 
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -29,12 +30,16 @@ pub struct AppState {
     pub trust_forwarded_for: bool,
     /// The origins CORS allows (`CORS_ALLOWED_ORIGINS`).
     pub cors_allowed_origins: AllowedOrigins,
+    /// The client networks `/api/ops/*` answers (`OPS_ALLOWED_NETWORKS`).
+    pub ops_allowed_networks: OpsNetworks,
     /// The deployment's stream names (`STREAM_PREFIX`), for the operators' endpoints.
     pub streams: StreamNames,
     /// The cap of a stream that dead letters are replayed onto.
     pub stream_max_len: u64,
     /// The deadline of each readiness probe of `GET /health`.
     pub health_timeout: Duration,
+    /// The last answer of `GET /health`, reused for a second.
+    pub health: HealthCache,
     /// The deadline of an order-history rebuild.
     pub rebuild_timeout: Duration,
     /// Where carts are kept, and for how long (`CART_TTL_SECONDS`).

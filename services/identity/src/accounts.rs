@@ -16,8 +16,10 @@ use crate::metrics::{IdentityMetrics, LoginOutcome};
 use crate::passwords::Passwords;
 use crate::registration::{Email, MAX_PASSWORD_CHARS, Registration};
 use crate::store::{Inserted, Store, UserDocument};
+use crate::throttle::{Admission, Attempt, LoginThrottle, retry_after_secs};
 
-/// `POST /api/auth/login`'s body. The email is not validated: any mismatch is a 401.
+/// `POST /api/auth/login`'s body. The email is not validated: any mismatch is a 401. It is looked
+/// up in its normal form (`text::Email`), as registrations store it.
 #[derive(Debug, Deserialize)]
 pub struct LoginRequest {
     pub email: String,
@@ -60,12 +62,20 @@ pub struct Accounts {
     pub publisher: Publisher,
     /// Where logins are announced (`IDENTITY_STREAM` with the deployment's prefix).
     pub identity_stream: String,
+    /// Failed logins per account and per client, shared by every replica through Redis.
+    pub throttle: LoginThrottle,
     pub metrics: IdentityMetrics,
 }
 
 impl Accounts {
-    /// Creates the account. The password is hashed first (the slow part), then one insert whose
-    /// `_id` is the lowercased email decides, atomically, whether the email was free.
+    /// Creates the account. The password is hashed first (the slow part; 503 `busy` at once when
+    /// the hashing queue is full), then one insert whose `_id` is the email's normal form decides,
+    /// atomically, whether the email was free.
+    ///
+    /// An account made before emails were normalised sits under its legacy key (trimmed and
+    /// lowercased); where that differs from the normal form it is looked up first, so the same
+    /// address cannot get a second account. No new account is ever stored under a legacy key, so
+    /// that check cannot race.
     #[instrument(skip_all)]
     pub async fn register(&self, registration: Registration) -> Result<RegisteredUser> {
         let Registration {
@@ -73,6 +83,10 @@ impl Accounts {
             password,
             name,
         } = registration;
+        let legacy_key = Email::legacy_key_of(&email.address);
+        if legacy_key != email.key && self.store.users.by_email_key(&legacy_key).await?.is_some() {
+            return Err(ApiError::EmailTaken);
+        }
         let password_hash = self.passwords.hash(password).await?;
         let user = UserDocument {
             email_key: email.key,
@@ -98,31 +112,54 @@ impl Accounts {
 
     /// Checks the credentials, opens a session and announces the login.
     ///
-    /// An unknown email costs a verification against a dummy hash, so it takes as long as a wrong
-    /// password and answers the same. If the announcement cannot be published the session is
-    /// revoked and the login fails (503): a login nobody scored would be a blind spot. A crash
-    /// between the two leaves a session without its event; nothing else is lost.
+    /// First the throttle's gate (`throttle.rs`): a blocked account or client is answered 429
+    /// before anything is looked up or hashed. Then the password, through the bounded hashing
+    /// queue (503 `busy` at once when it is full). An unknown email costs a verification against
+    /// a dummy hash, so it takes as long as a wrong password and answers the same. A success
+    /// clears the account's failures; an attempt that got no answer on its credentials (shed, a
+    /// dependency down) is not counted.
+    ///
+    /// If the announcement cannot be published the session is revoked and the login fails (503):
+    /// a login nobody scored would be a blind spot. A crash between the two leaves a session
+    /// without its event; nothing else is lost.
     #[instrument(skip_all, fields(user_id = tracing::field::Empty))]
     pub async fn login(&self, request: LoginRequest, client: ClientInfo) -> Result<LoggedIn> {
-        if request.password.expose_secret().chars().count() > MAX_PASSWORD_CHARS {
-            // No account can have it; answered before the lookup, so in the same time for all.
-            self.metrics.login(LoginOutcome::InvalidCredentials);
-            return Err(ApiError::InvalidCredentials);
-        }
-        let user = self
-            .store
-            .users
-            .by_email_key(&Email::key_of(&request.email))
-            .await?;
-        let stored = user.as_ref().map(|user| user.password_hash.clone());
-        let verified = self.passwords.verify(request.password, stored).await?;
-        let Some(user) = user.filter(|_| verified) else {
-            self.metrics.login(LoginOutcome::InvalidCredentials);
-            return Err(ApiError::InvalidCredentials);
+        let keys = Email::lookup_keys(&request.email);
+        let attempt = match self.throttle.admit(&keys[0], &client.ip).await {
+            Ok(Admission::Admitted(attempt)) => attempt,
+            Ok(Admission::Refused { retry_after }) => {
+                self.metrics.login(LoginOutcome::Throttled);
+                return Err(ApiError::TooManyAttempts {
+                    retry_after_secs: retry_after_secs(retry_after),
+                });
+            }
+            Err(error) => return Err(ApiError::Unavailable(format!("login throttle: {error}"))),
         };
+        let user = match self.check_credentials(request, &keys).await {
+            Ok(user) => user,
+            Err(ApiError::InvalidCredentials) => {
+                self.metrics.login(LoginOutcome::InvalidCredentials);
+                return Err(ApiError::InvalidCredentials);
+            }
+            Err(error) => {
+                if matches!(error, ApiError::Busy) {
+                    self.metrics.login(LoginOutcome::Busy);
+                }
+                self.settle(&attempt, false).await;
+                return Err(error);
+            }
+        };
+        self.settle(&attempt, true).await;
         tracing::Span::current().record("user_id", tracing::field::display(&user.user_id));
 
         let opened = self.sessions.create(&user.user_id).await?;
+        if opened.revoked > 0 {
+            self.metrics.sessions_revoked_by_cap(opened.revoked);
+            tracing::info!(
+                revoked = opened.revoked,
+                "older sessions revoked by the cap"
+            );
+        }
         let event = UserLoggedIn {
             user_id: user.user_id.clone(),
             session_id: opened.session.session_id.clone(),
@@ -151,6 +188,42 @@ impl Accounts {
             user_id: user.user_id,
             expires_at: opened.session.expires_at,
         })
+    }
+
+    /// The account `keys` name whose password is `request.password`, or `InvalidCredentials`.
+    async fn check_credentials(
+        &self,
+        request: LoginRequest,
+        keys: &[String],
+    ) -> Result<UserDocument> {
+        if request.password.expose_secret().chars().count() > MAX_PASSWORD_CHARS {
+            // No account can have it; answered before the lookup, so in the same time for all.
+            return Err(ApiError::InvalidCredentials);
+        }
+        let mut user = None;
+        for key in keys {
+            user = self.store.users.by_email_key(key).await?;
+            if user.is_some() {
+                break;
+            }
+        }
+        let stored = user.as_ref().map(|user| user.password_hash.clone());
+        let verified = self.passwords.verify(request.password, stored).await?;
+        user.filter(|_| verified)
+            .ok_or(ApiError::InvalidCredentials)
+    }
+
+    /// Tells the throttle how an admitted attempt ended when it was not a failure. A Redis error
+    /// here only leaves the attempt counted (stricter, never looser), so it is logged, not fatal.
+    async fn settle(&self, attempt: &Attempt, succeeded: bool) {
+        let settled = if succeeded {
+            self.throttle.succeeded(attempt).await
+        } else {
+            self.throttle.release(attempt).await
+        };
+        if let Err(error) = settled {
+            tracing::warn!(%error, succeeded, "settling a login attempt with the throttle failed");
+        }
     }
 
     /// Ends the token's session; an unknown (expired, revoked, made-up) token is a 401.

@@ -1,11 +1,15 @@
 //! `ApiError`: every way a request can fail, and the status and error code each one means on the
 //! wire. Failures the client cannot act on are logged with their cause and answered opaquely.
 
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use shop_http::error_response;
 
 use crate::passwords::PasswordError;
+
+/// What a shed request is told to wait: a hash takes tens of milliseconds, so the queue that was
+/// full has turned over many times within a second.
+pub const BUSY_RETRY_AFTER_SECS: u64 = 1;
 
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
 
@@ -29,6 +33,14 @@ pub enum ApiError {
     EmailTaken,
     #[error("user {0} does not exist")]
     UserNotFound(String),
+    /// Too many failed logins for this account or from this client: refused before anything was
+    /// looked up or hashed.
+    #[error("too many failed logins; retry in {retry_after_secs} s")]
+    TooManyAttempts { retry_after_secs: u64 },
+    /// The password-hashing queue is full (or this request waited its limit in it): refused at
+    /// once, nothing hashed, instead of waiting into the gateway's deadline.
+    #[error("too many logins and registrations at once; retry in {BUSY_RETRY_AFTER_SECS} s")]
+    Busy,
     /// Redis (sessions, the identity stream) failed: logged, answered as a retryable 503.
     #[error("{0}")]
     Unavailable(String),
@@ -37,7 +49,16 @@ pub enum ApiError {
     Database(#[from] mongodb::error::Error),
     /// Hashing failed, or a stored hash is corrupt. Logged, opaque 500.
     #[error("{0}")]
-    Password(#[from] PasswordError),
+    Password(PasswordError),
+}
+
+impl From<PasswordError> for ApiError {
+    fn from(error: PasswordError) -> Self {
+        match error {
+            PasswordError::Shed(_) => Self::Busy,
+            error => Self::Password(error),
+        }
+    }
 }
 
 impl From<shop_sessions::SessionError> for ApiError {
@@ -56,8 +77,18 @@ impl ApiError {
             | Self::InvalidName(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::EmailTaken => StatusCode::CONFLICT,
             Self::UserNotFound(_) => StatusCode::NOT_FOUND,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) | Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(_) | Self::Password(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// `Retry-After` in seconds, for the answers that have one.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Self::TooManyAttempts { retry_after_secs } => Some(*retry_after_secs),
+            Self::Busy => Some(BUSY_RETRY_AFTER_SECS),
+            _ => None,
         }
     }
 
@@ -71,6 +102,8 @@ impl ApiError {
             Self::InvalidName(_) => "invalid_name",
             Self::EmailTaken => "email_taken",
             Self::UserNotFound(_) => "user_not_found",
+            Self::TooManyAttempts { .. } => "too_many_attempts",
+            Self::Busy => "busy",
             Self::Unavailable(_) => "dependency_unavailable",
             Self::Database(_) | Self::Password(_) => "internal",
         }
@@ -93,7 +126,15 @@ impl IntoResponse for ApiError {
                 tracing::warn!(%reason, "dependency unavailable");
                 "a service this request needs is unavailable; try again"
             }
-            _ => return error_response(self.status(), self.code(), self.to_string()),
+            _ => {
+                let mut response = error_response(self.status(), self.code(), self.to_string());
+                if let Some(secs) = self.retry_after_secs() {
+                    response
+                        .headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+                }
+                return response;
+            }
         };
         error_response(self.status(), self.code(), message)
     }

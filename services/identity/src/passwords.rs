@@ -1,12 +1,17 @@
 //! Password hashing: Argon2id with the argon2 crate's defaults (19 MiB, 2 passes, 1 lane: OWASP's
-//! recommended minimum), on the blocking pool, a bounded number at a time.
+//! recommended minimum), on the blocking pool, through a bounded queue (`hash_queue.rs`).
 
 use std::sync::Arc;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::registry::Registry;
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::Semaphore;
+
+use crate::hash_queue::{HashQueue, HashingLimits, Shed, Slot};
 
 /// What the unknown-email path verifies against. Its value does not matter (a match is ignored);
 /// what matters is that it is a real hash with the same parameters, so it costs the same time.
@@ -18,45 +23,78 @@ pub enum PasswordError {
     Argon2(argon2::password_hash::Error),
     #[error("the hashing task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
-    #[error("the hashing pool is closed")]
-    Closed(#[from] tokio::sync::AcquireError),
+    /// Too many hashes running and waiting: answered at once, nothing was hashed.
+    #[error("{0}")]
+    Shed(#[from] Shed),
 }
 
-/// Hashes and verifies passwords. Cheap to clone; clones share the permits.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabel {
+    reason: &'static str,
+}
+
+/// What hashing reports on `/metrics`. Cheap to clone; clones share the counters.
+#[derive(Debug, Clone, Default)]
+pub struct PasswordMetrics {
+    /// Argon2 computations started (hashes and verifications alike).
+    hashes: Counter,
+    shed: Family<ReasonLabel, Counter>,
+}
+
+impl PasswordMetrics {
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "password_hashes",
+            "Argon2 hashes and verifications started",
+            self.hashes.clone(),
+        );
+        registry.register(
+            "password_hashing_shed",
+            "Requests answered 503 busy instead of hashing, by reason (queue_full, waited_too_long)",
+            self.shed.clone(),
+        );
+    }
+}
+
+/// Hashes and verifies passwords. Cheap to clone; clones share the queue.
 ///
 /// Each hash takes tens of milliseconds of CPU and 19 MiB of memory, so it runs on tokio's blocking
-/// pool (never on the threads that serve requests), and at most one per core at a time: a burst of
-/// logins queues instead of taking the machine's memory and every other request's CPU.
+/// pool (never on the threads that serve requests), a bounded number at a time, behind a bounded
+/// queue: a burst of logins takes neither the machine's memory nor every other request's CPU, and
+/// what the queue cannot hold is refused at once.
 #[derive(Debug, Clone)]
 pub struct Passwords {
-    permits: Arc<Semaphore>,
+    queue: HashQueue,
     dummy_hash: Arc<str>,
+    metrics: PasswordMetrics,
 }
 
 impl Passwords {
-    /// Hashes at most `concurrency` passwords at once (at least one).
-    pub async fn new(concurrency: usize) -> Result<Self, PasswordError> {
-        let permits = Arc::new(Semaphore::new(concurrency.max(1)));
-        let dummy_hash = hash_on_pool(&permits, SecretString::from(DUMMY_PASSWORD)).await?;
+    /// Computes the dummy hash once, before serving (so at start-up, not during the first login).
+    pub async fn new(
+        limits: HashingLimits,
+        metrics: PasswordMetrics,
+    ) -> Result<Self, PasswordError> {
+        let queue = HashQueue::new(limits);
+        let password = SecretString::from(DUMMY_PASSWORD);
+        let dummy_hash = run(queue.slot().await?, move || hash_now(&password)).await??;
         Ok(Self {
-            permits,
+            queue,
             dummy_hash: dummy_hash.into(),
+            metrics,
         })
     }
 
-    /// One permit per core.
-    pub async fn per_core() -> Result<Self, PasswordError> {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Self::new(cores).await
-    }
-
     /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`) with a fresh random salt.
+    /// `Shed` at once when the queue is full.
     pub async fn hash(&self, password: SecretString) -> Result<String, PasswordError> {
-        hash_on_pool(&self.permits, password).await
+        let slot = self.slot().await?;
+        run(slot, move || hash_now(&password)).await?
     }
 
     /// Whether `password` matches `stored`. With no stored hash (unknown email) it verifies
-    /// against a dummy hash and answers `false`, taking as long as a real check.
+    /// against a dummy hash and answers `false`, taking as long as a real check. `Shed` at once
+    /// when the queue is full.
     pub async fn verify(
         &self,
         password: SecretString,
@@ -64,8 +102,8 @@ impl Passwords {
     ) -> Result<bool, PasswordError> {
         let known = stored.is_some();
         let hash = stored.unwrap_or_else(|| self.dummy_hash.to_string());
-        let _permit = self.permits.acquire().await?;
-        let matched = tokio::task::spawn_blocking(move || {
+        let slot = self.slot().await?;
+        let matched = run(slot, move || {
             match Argon2::default().verify_password(password.expose_secret().as_bytes(), &*hash) {
                 Ok(()) => Ok(true),
                 Err(argon2::password_hash::Error::PasswordInvalid) => Ok(false),
@@ -75,20 +113,43 @@ impl Passwords {
         .await??;
         Ok(known && matched)
     }
+
+    async fn slot(&self) -> Result<Slot, PasswordError> {
+        match self.queue.slot().await {
+            Ok(slot) => {
+                self.metrics.hashes.inc();
+                Ok(slot)
+            }
+            Err(shed) => {
+                self.metrics
+                    .shed
+                    .get_or_create(&ReasonLabel {
+                        reason: shed.as_str(),
+                    })
+                    .inc();
+                Err(shed.into())
+            }
+        }
+    }
 }
 
-async fn hash_on_pool(
-    permits: &Semaphore,
-    password: SecretString,
-) -> Result<String, PasswordError> {
-    let _permit = permits.acquire().await?;
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .hash_password(password.expose_secret().as_bytes())
-            .map(|hash| hash.to_string())
-            .map_err(PasswordError::Argon2)
+/// Runs `work` on the blocking pool, holding `slot` until it is done (even if the caller is gone).
+async fn run<T: Send + 'static>(
+    slot: Slot,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, PasswordError> {
+    Ok(tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        work()
     })
-    .await?
+    .await?)
+}
+
+fn hash_now(password: &SecretString) -> Result<String, PasswordError> {
+    Argon2::default()
+        .hash_password(password.expose_secret().as_bytes())
+        .map(|hash| hash.to_string())
+        .map_err(PasswordError::Argon2)
 }
 
 #[cfg(test)]
@@ -99,9 +160,17 @@ mod tests {
         SecretString::from(text)
     }
 
+    async fn passwords(concurrency: usize) -> Result<Passwords, PasswordError> {
+        let limits = HashingLimits {
+            concurrency,
+            ..HashingLimits::per_core()
+        };
+        Passwords::new(limits, PasswordMetrics::default()).await
+    }
+
     #[tokio::test]
     async fn a_hash_verifies_its_password_only() -> Result<(), PasswordError> {
-        let passwords = Passwords::new(2).await?;
+        let passwords = passwords(2).await?;
 
         let hash = passwords.hash(secret("correct horse")).await?;
 
@@ -124,7 +193,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_same_password_hashes_differently_each_time() -> Result<(), PasswordError> {
-        let passwords = Passwords::new(2).await?;
+        let passwords = passwords(2).await?;
 
         let a = passwords.hash(secret("correct horse")).await?;
         let b = passwords.hash(secret("correct horse")).await?;
@@ -136,7 +205,7 @@ mod tests {
     #[tokio::test]
     async fn without_a_stored_hash_nothing_verifies_not_even_the_dummy_password()
     -> Result<(), PasswordError> {
-        let passwords = Passwords::new(1).await?;
+        let passwords = passwords(1).await?;
 
         assert!(!passwords.verify(secret(DUMMY_PASSWORD), None).await?);
         assert!(!passwords.verify(secret("anything"), None).await?);
@@ -145,7 +214,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_corrupt_stored_hash_is_an_error_not_a_mismatch() -> Result<(), PasswordError> {
-        let passwords = Passwords::new(1).await?;
+        let passwords = passwords(1).await?;
 
         let verified = passwords
             .verify(secret("anything"), Some("not a phc string".to_owned()))
@@ -154,6 +223,24 @@ mod tests {
         assert!(
             matches!(verified, Err(PasswordError::Argon2(_))),
             "{verified:?}"
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn every_hash_and_verification_is_counted() -> Result<(), PasswordError> {
+        let passwords = passwords(1).await?;
+
+        let hash = passwords.hash(secret("correct horse")).await?;
+        passwords
+            .verify(secret("correct horse"), Some(hash))
+            .await?;
+        passwords.verify(secret("correct horse"), None).await?;
+
+        assert_eq!(
+            passwords.metrics.hashes.get(),
+            3,
+            "the dummy hash is not counted"
         );
         Ok(())
     }

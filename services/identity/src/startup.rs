@@ -16,6 +16,7 @@ use crate::consumers::Consumers;
 use crate::metrics::IdentityMetrics;
 use crate::passwords::Passwords;
 use crate::store::Store;
+use crate::throttle::LoginThrottle;
 use crate::{AppState, Config, router};
 
 /// Pause between attempts to create the indexes while MongoDB is unreachable.
@@ -56,16 +57,22 @@ impl Application {
             .context("configuring the consumers")?;
         let accounts = Accounts {
             store: Store::new(&db),
-            passwords: Passwords::per_core()
+            passwords: Passwords::new(config.hashing, identity_metrics.passwords.clone())
                 .await
                 .context("preparing password hashing")?,
             sessions: SessionStore::new(
                 redis.clone(),
                 config.session_prefix.clone(),
                 config.session_ttl,
-            ),
+            )
+            .with_max_per_user(config.max_sessions_per_user),
             publisher: Publisher::new(redis.clone(), config.stream_max_len),
             identity_stream: config.streams.identity.clone(),
+            throttle: LoginThrottle::new(
+                redis.clone(),
+                config.session_prefix.clone(),
+                config.throttle,
+            ),
             metrics: identity_metrics,
         };
         Ok(Self {

@@ -28,6 +28,15 @@ pub enum ApiError {
     Internal(String),
 }
 
+impl From<shop_http::query::QueryError> for ApiError {
+    fn from(error: shop_http::query::QueryError) -> Self {
+        match error {
+            shop_http::query::QueryError::Malformed(message) => Self::MalformedQuery(message),
+            shop_http::query::QueryError::Invalid(message) => Self::InvalidQuery(message),
+        }
+    }
+}
+
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {

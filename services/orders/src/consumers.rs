@@ -34,9 +34,9 @@ pub enum Settled {
 /// no-op), then copied onto the order document by `_id`. Two things could go wrong with that copy
 /// on FerretDB, where an update reads the document, changes it and writes all of it back, and
 /// neither does:
-/// - two handlers for one order could both pass the status check. `payments` stores one payment
-///   per order (unique on `orderId`), so every event about one order carries the same outcome and
-///   payment id: racing writers write the same values.
+/// - two handlers for one order could both pass the status check. Both copy the one settlement
+///   that stands (the first recorded), never their own event, so racing writers write the same
+///   values, and a stale or contradicting event cannot overwrite an outcome.
 /// - the outbox relay, the document's only other writer, could write back a copy read before ours
 ///   and so move the status back. So the copy is made only once the relay has marked the
 ///   document's event sent (after which it never writes it again); until then the settlement alone
@@ -62,20 +62,22 @@ pub async fn settle_payment(
             return Ok(Settled::Unchanged);
         }
     };
-    store
-        .record_settlement(&Settlement::new(
+    let settlement = store
+        .record_settlement(Settlement::new(
             payment.order_id.clone(),
             next,
             payment.payment_id.clone(),
         ))
         .await?;
+    let next = OrderStatus::from_code(settlement.order_status_code)?;
+    if settlement.payment_id != payment.payment_id {
+        tracing::warn!(standing = %settlement.payment_id, to = %next, "an earlier settlement stands; this event changes nothing");
+    }
     if order.unpublished() {
         tracing::info!(to = %next, "settlement recorded; the order follows once its event is marked sent");
         return Ok(Settled::Recorded(next));
     }
-    let moved = store
-        .settle_order(&payment.order_id, next, &payment.payment_id)
-        .await?;
+    let moved = store.settle_order(&settlement).await?;
     if let Err(error) = store.finish_placement(&payment.order_id).await {
         tracing::debug!(%error, "removing a settled placement; the reconciler will");
     }

@@ -185,10 +185,7 @@ async fn reconcile(
         return Ok(Action::Nothing); // the relay's to publish
     }
     if let Some(settlement) = store.settlement(id).await? {
-        let status = OrderStatus::from_code(settlement.order_status_code)?;
-        store
-            .settle_order(id, status, &settlement.payment_id)
-            .await?;
+        store.settle_order(&settlement).await?;
         store.finish_placement(id).await?;
         return Ok(Action::Settled);
     }

@@ -1,6 +1,7 @@
 //! Reading the catalog: one product, or a filtered page, through the Redis cache, with each
 //! product's current stock from the ledger.
 
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -35,9 +36,12 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
-    /// The query's identity in cache keys: every field, in a fixed order, unambiguously delimited.
+    /// The query's identity in cache keys: the SHA-256 of every field, in a fixed order,
+    /// unambiguously delimited (JSON). Hashed so a key has one size (64 hex digits) whatever the
+    /// filters hold, and so a client's text never becomes part of a Redis key.
     fn cache_key(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        let canonical = serde_json::to_string(self).unwrap_or_default();
+        hex::encode(Sha256::digest(canonical.as_bytes()))
     }
 }
 

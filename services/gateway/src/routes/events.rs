@@ -135,10 +135,13 @@ async fn current_status(
     order_id: &OrderId,
     request: Request,
 ) -> Result<std::result::Result<OrderStatusEvent, Response>> {
-    let mut outgoing = state.proxy.outgoing(request, Some(user), None).await?;
+    // The bearer token stays here: orders learns the caller from `x-user-id` alone.
+    let mut outgoing = state
+        .proxy
+        .outgoing(request, Some(user), None, false)
+        .await?;
     outgoing.method = Method::GET;
     outgoing.path_and_query = format!("/api/orders/{}", order_id.as_str());
-    outgoing.headers.remove(header::AUTHORIZATION);
     outgoing.headers.remove("last-event-id");
     outgoing
         .headers

@@ -15,12 +15,13 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::config::AllowedOrigins;
 use crate::error::ApiError;
-use crate::{AppState, client, openapi};
+use crate::{AppState, client, openapi, paths};
 
 /// The whole application router.
 ///
 /// Layer order, outermost first: request id, tracing and metrics (`with_common_layers`, so every
-/// answer below, a 429 or a CORS preflight included, carries `x-request-id`), then CORS (a preflight
+/// answer below, a 429 or a CORS preflight included, carries `x-request-id`), then the path check
+/// (an ambiguous path is refused before anything else reads it), then CORS (a preflight
 /// is answered before it spends a rate-limit token), then the client's address and rate limit.
 pub fn router(state: AppState) -> Router {
     let readiness = Readiness::new([health::redis_check(state.redis.clone())]);
@@ -42,6 +43,7 @@ pub fn router(state: AppState) -> Router {
             client::identify_and_limit,
         ))
         .layer(cors(&state.cors_allowed_origins))
+        .layer(middleware::from_fn(paths::refuse_ambiguous))
         .with_state(state.clone());
     with_common_layers(router, &state.metrics)
 }

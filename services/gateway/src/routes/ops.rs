@@ -113,11 +113,10 @@ pub async fn rebuild_order_history(
     _: Admin,
     request: Request,
 ) -> Result<Response> {
-    let mut outgoing: Outgoing = state.proxy.outgoing(request, None, None).await?;
+    // The admin token is the gateway's secret; order-history has no use for it.
+    let mut outgoing: Outgoing = state.proxy.outgoing(request, None, None, false).await?;
     outgoing.method = Method::POST;
     outgoing.path_and_query = "/internal/rebuild".to_owned();
     outgoing.timeout = state.rebuild_timeout;
-    // The admin token is the gateway's secret; order-history has no use for it.
-    outgoing.headers.remove(axum::http::header::AUTHORIZATION);
     state.proxy.send(Upstream::OrderHistory, outgoing).await
 }

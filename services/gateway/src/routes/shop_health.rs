@@ -1,6 +1,8 @@
 //! `GET /health`: the whole shop at a glance, from each service's own readiness.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -8,6 +10,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use futures::future::join_all;
 use serde::Serialize;
+use tokio::sync::Mutex;
 use utoipa::ToSchema;
 
 use crate::AppState;
@@ -42,7 +45,8 @@ pub struct ShopHealth {
 }
 
 /// Probes every service's `GET /health/ready` at once, each under `HEALTH_TIMEOUT_MS`: the slowest
-/// probe, not the sum, bounds the answer. A service that does not answer 200 in time is down.
+/// probe, not the sum, bounds the answer. A service that does not answer 200 in time is down. One
+/// round of probes answers every request for a second ([`HEALTH_CACHE_TTL`]).
 #[utoipa::path(
     get,
     path = "/health",
@@ -53,6 +57,46 @@ pub struct ShopHealth {
     )
 )]
 pub async fn shop_health(State(state): State<AppState>) -> (StatusCode, Json<ShopHealth>) {
+    let health = state.health.get(|| probe_all(&state)).await;
+    let code = match health.status {
+        ShopStatus::Ok => StatusCode::OK,
+        ShopStatus::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    (code, Json(health))
+}
+
+/// How long one round of probes answers `GET /health`. The endpoint is public and unauthenticated:
+/// uncached, every request would fan out to five services, so a client could multiply its load on
+/// them by five with no token at all.
+pub const HEALTH_CACHE_TTL: Duration = Duration::from_secs(1);
+
+/// The last answer of `GET /health`, shared by the requests of the next [`HEALTH_CACHE_TTL`]. The
+/// lock is held while probing, so concurrent requests wait for one round of probes instead of each
+/// starting its own: at most one round per TTL, whatever the request rate.
+#[derive(Debug, Clone, Default)]
+pub struct HealthCache {
+    last: Arc<Mutex<Option<(Instant, ShopHealth)>>>,
+}
+
+impl HealthCache {
+    async fn get<F, Fut>(&self, probe: F) -> ShopHealth
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = ShopHealth>,
+    {
+        let mut last = self.last.lock().await;
+        if let Some((at, health)) = last.as_ref()
+            && at.elapsed() < HEALTH_CACHE_TTL
+        {
+            return health.clone();
+        }
+        let health = probe().await;
+        *last = Some((Instant::now(), health.clone()));
+        health
+    }
+}
+
+async fn probe_all(state: &AppState) -> ShopHealth {
     let probes = Upstream::ALL.map(|upstream| {
         let proxy = &state.proxy;
         async move {
@@ -66,10 +110,10 @@ pub async fn shop_health(State(state): State<AppState>) -> (StatusCode, Json<Sho
     });
     let services: BTreeMap<_, _> = join_all(probes).await.into_iter().collect();
     let all_up = services.values().all(|status| *status == ServiceStatus::Up);
-    let (code, status) = if all_up {
-        (StatusCode::OK, ShopStatus::Ok)
+    let status = if all_up {
+        ShopStatus::Ok
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, ShopStatus::Unavailable)
+        ShopStatus::Unavailable
     };
-    (code, Json(ShopHealth { status, services }))
+    ShopHealth { status, services }
 }

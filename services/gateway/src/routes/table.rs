@@ -51,6 +51,10 @@ pub struct Route {
     pub path: &'static str,
     pub upstream: Upstream,
     pub access: Access,
+    /// Whether the client's `Authorization` header goes upstream. Only a service that reads the
+    /// token itself gets it: every other one learns the caller from `x-user-id`, and a token that
+    /// reached it could be logged or leaked there.
+    pub forwards_token: bool,
 }
 
 const fn route(verb: Verb, path: &'static str, upstream: Upstream, access: Access) -> Route {
@@ -59,6 +63,7 @@ const fn route(verb: Verb, path: &'static str, upstream: Upstream, access: Acces
         path,
         upstream,
         access,
+        forwards_token: false,
     }
 }
 
@@ -67,7 +72,10 @@ pub const ROUTES: &[Route] = &[
     route(Post, "/api/auth/register", Identity, Public),
     route(Post, "/api/auth/login", Identity, Public),
     // Identity revokes the token it is sent; the gateway first checks it opens a session.
-    route(Post, "/api/auth/logout", Identity, User),
+    Route {
+        forwards_token: true,
+        ..route(Post, "/api/auth/logout", Identity, User)
+    },
     route(Get, "/api/me", Identity, User),
     route(Get, "/api/products", Products, Public),
     route(Get, "/api/products/{productId}", Products, Public),
@@ -108,6 +116,9 @@ async fn forward(state: AppState, route: &'static Route, request: Request) -> Re
         .extensions()
         .get::<ClientIp>()
         .map(|ClientIp(ip)| *ip);
-    let outgoing = state.proxy.outgoing(request, user.as_ref(), client).await?;
+    let outgoing = state
+        .proxy
+        .outgoing(request, user.as_ref(), client, route.forwards_token)
+        .await?;
     state.proxy.send(route.upstream, outgoing).await
 }

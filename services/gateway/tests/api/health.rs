@@ -63,3 +63,30 @@ async fn health_is_503_naming_each_service_that_is_down_or_not_ready() {
         })
     );
 }
+
+#[tokio::test]
+async fn a_flood_of_health_requests_probes_the_services_a_few_times_not_once_each() {
+    let probes = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = probes.clone();
+    let service = StandIn::spawn(axum::Router::new().route(
+        "/health/ready",
+        axum::routing::get(move || {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async { "ready" }
+        }),
+    ))
+    .await;
+    let gateway = TestGateway::in_front_of(&service).await;
+    let requests = 40;
+
+    let answers = futures::future::join_all((0..requests).map(|_| gateway.get("/health"))).await;
+
+    assert!(answers.iter().all(|answer| answer.status() == 200));
+    let probed = probes.load(std::sync::atomic::Ordering::SeqCst);
+    // Uncached, that is five probes per request (200). Cached, five per second of the run: a
+    // bound generous enough for a slow machine, far below one round per request.
+    assert!(
+        probed <= requests,
+        "{probed} probes for {requests} requests"
+    );
+}

@@ -126,3 +126,39 @@ async fn only_the_configured_origins_are_allowed() {
     );
     assert_eq!(allowed_origin("https://evil.example").await, None);
 }
+
+#[tokio::test]
+async fn a_body_that_does_not_arrive_in_time_is_a_408_and_never_reaches_a_service() {
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let service = StandIn::echo().await;
+    let mut config = test_config(UpstreamUrls::all_at(&service.url));
+    config.upstream_timeout = Duration::from_millis(500);
+    let gateway = TestGateway::spawn(config).await;
+    let token = gateway.login("u-slow").await;
+
+    let address = gateway.app.address.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    // 100 bytes announced, 10 sent, and the connection kept open: a slow sender.
+    let head = format!(
+        "POST /api/orders HTTP/1.1\r\nhost: shop\r\nauthorization: Bearer {token}\r\n\
+         content-type: application/json\r\ncontent-length: 100\r\n\r\n{{\"product"
+    );
+    stream
+        .write_all(head.as_bytes())
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    let mut answer = vec![0u8; 4096];
+    let read = tokio::time::timeout(Duration::from_secs(30), stream.read(&mut answer))
+        .await
+        .unwrap_or_else(|_| panic!("no answer to a stalled body"))
+        .unwrap_or_else(|error| panic!("{error}"));
+    let answer = String::from_utf8_lossy(&answer[..read]);
+
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"request_timeout\""), "{answer}");
+    assert_eq!(service.calls(), 0);
+}

@@ -10,5 +10,6 @@ mod limits;
 mod openapi;
 mod ops;
 mod ops_views;
+mod paths;
 mod proxy;
 mod ui;

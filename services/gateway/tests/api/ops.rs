@@ -8,7 +8,11 @@ use reqwest::Method;
 use serde_json::{Value as Json, json};
 use shop_streams::{dead_letter_stream, read_all};
 
-use crate::helpers::{ADMIN_TOKEN, StandIn, TestGateway, assert_error, body, command, ready, xadd};
+use gateway::UpstreamUrls;
+
+use crate::helpers::{
+    ADMIN_TOKEN, StandIn, TestGateway, assert_error, body, command, ready, send, test_config, xadd,
+};
 
 const OPS: [(Method, &str); 3] = [
     (Method::GET, "/api/ops/streams"),
@@ -39,6 +43,53 @@ async fn ops_endpoints_are_401_without_the_admin_token_and_403_for_a_user() {
         assert_error(as_user, 403, "forbidden").await;
     }
     assert_eq!(service.calls(), 0);
+}
+
+#[tokio::test]
+async fn ops_endpoints_refuse_clients_outside_the_allowed_networks_even_with_the_token() {
+    let service = StandIn::echo().await;
+    let mut config = test_config(UpstreamUrls::all_at(&service.url));
+    config.trust_forwarded_for = true;
+    config.ops_allowed_networks = gateway::Config::from_source(&shop_config::Env::from_pairs([
+        ("SHOP_ADMIN_TOKEN", ADMIN_TOKEN),
+        ("OPS_ALLOWED_NETWORKS", "127.0.0.0/8, 10.1.0.0/16"),
+    ]))
+    .unwrap_or_else(|error| panic!("{error}"))
+    .ops_allowed_networks;
+    let gateway = TestGateway::spawn(config).await;
+
+    for (method, path) in OPS {
+        for outside in ["203.0.113.7", "10.2.0.1", "2001:db8::1"] {
+            let response = send(
+                gateway
+                    .request(method.clone(), path)
+                    .bearer_auth(ADMIN_TOKEN)
+                    .header("x-forwarded-for", outside),
+            )
+            .await;
+            assert_error(response, 403, "forbidden_network").await;
+        }
+    }
+    let inside = send(
+        gateway
+            .request(Method::GET, "/api/ops/streams")
+            .bearer_auth(ADMIN_TOKEN)
+            .header("x-forwarded-for", "10.1.2.3"),
+    )
+    .await;
+    assert_eq!(inside.status(), 200);
+    let direct = gateway
+        .call_as(ADMIN_TOKEN, Method::GET, "/api/ops/streams")
+        .await;
+    assert_eq!(direct.status(), 200, "loopback is allowed");
+    // The public API does not care where a client is.
+    let public = send(
+        gateway
+            .request(Method::GET, "/api/products")
+            .header("x-forwarded-for", "203.0.113.7"),
+    )
+    .await;
+    assert_eq!(public.status(), 200);
 }
 
 #[tokio::test]

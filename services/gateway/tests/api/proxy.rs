@@ -58,13 +58,52 @@ async fn method_path_query_body_and_end_to_end_headers_reach_the_service() {
     assert_eq!(seen.header("content-type"), ["application/json"]);
     assert_eq!(seen.header("idempotency-key"), ["k-42"]);
     assert_eq!(seen.header("user-agent"), ["shop-tests/1.0"]);
-    assert_eq!(seen.header("authorization"), [format!("Bearer {token}")]);
+    assert!(
+        seen.header("authorization").is_empty(),
+        "orders learns the caller from x-user-id; the token stays at the edge"
+    );
     assert_eq!(
         seen.header("x-forwarded-for"),
         ["127.0.0.1"],
         "the peer, not what the client claimed (TRUST_FORWARDED_FOR is off)"
     );
     assert!(seen.header("x-hop").is_empty(), "{:?}", seen.0);
+}
+
+#[tokio::test]
+async fn the_bearer_token_reaches_only_the_route_that_reads_it() {
+    let service = StandIn::echo().await;
+    let gateway = TestGateway::in_front_of(&service).await;
+    let token = gateway.login("u-carol").await;
+
+    for route in gateway::ROUTES {
+        let request = gateway
+            .request(
+                route.verb.method(),
+                &route.path.replace('{', "x").replace('}', ""),
+            )
+            .bearer_auth(&token);
+        let seen = seen(send(request).await).await;
+        let expected = if route.forwards_token {
+            vec![format!("Bearer {token}")]
+        } else {
+            Vec::new()
+        };
+        assert_eq!(
+            seen.header("authorization"),
+            expected,
+            "{:?} {}",
+            route.verb,
+            route.path
+        );
+    }
+    assert!(
+        gateway::ROUTES
+            .iter()
+            .filter(|route| route.forwards_token)
+            .all(|route| route.path == "/api/auth/logout"),
+        "only logout needs the token upstream"
+    );
 }
 
 #[tokio::test]
@@ -120,6 +159,20 @@ async fn request_ids_are_generated_when_absent_kept_when_present_and_the_same_up
         seen(given).await.header("x-request-id"),
         ["req-from-client-1"]
     );
+
+    // A value that could forge a log field, or one past the length cap, is replaced.
+    for forged in ["a\" level=\"error", "x".repeat(129).as_str(), "é"] {
+        let response = send(
+            gateway
+                .request(Method::GET, "/api/products")
+                .header("x-request-id", forged),
+        )
+        .await;
+        let replaced = id(&response);
+        assert_ne!(replaced, forged);
+        assert!(shop_http::layers::is_valid_request_id(replaced.as_bytes()));
+        assert_eq!(seen(response).await.header("x-request-id"), [replaced]);
+    }
 }
 
 #[tokio::test]

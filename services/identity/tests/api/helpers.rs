@@ -4,7 +4,10 @@
 use std::time::Duration;
 
 use bson::{Document, doc};
-use identity::{Application, Config, ConsumerTuning, IdentityRecord};
+use identity::{
+    Application, Config, ConsumerTuning, HashingLimits, IdentityRecord, ThrottleLimit,
+    ThrottleSettings,
+};
 use mongodb::Collection;
 use reqwest::Response;
 use secrecy::SecretString;
@@ -31,6 +34,21 @@ pub fn test_config() -> Config {
         stream_max_len: 10_000,
         session_ttl: Duration::from_secs(3600),
         session_prefix: prefix,
+        max_sessions_per_user: 10,
+        // Low thresholds and short blocks, so a test reaches and waits out a block quickly.
+        throttle: ThrottleSettings {
+            window: Duration::from_secs(60),
+            base_delay: Duration::from_secs(1),
+            account: ThrottleLimit {
+                failures: 3,
+                max_delay: Duration::from_secs(2),
+            },
+            client: ThrottleLimit {
+                failures: 6,
+                max_delay: Duration::from_secs(2),
+            },
+        },
+        hashing: HashingLimits::per_core(),
         consumer: ConsumerTuning {
             concurrency: 8,
             ..ConsumerTuning::fast_retries()
@@ -80,6 +98,7 @@ pub struct TestIdentity {
     /// The store the gateway would resolve tokens with: same Redis, same prefix.
     pub sessions: SessionStore,
     pub records: Collection<Document>,
+    pub users: Collection<Document>,
     publisher: Publisher,
 }
 
@@ -105,6 +124,7 @@ impl TestIdentity {
                 config.session_ttl,
             ),
             records: db.collection("identity_records"),
+            users: db.collection("users"),
             publisher: Publisher::new(redis.clone(), 10_000),
             redis,
             config,
@@ -250,6 +270,14 @@ impl TestIdentity {
             .await
             .unwrap_or_default()
     }
+}
+
+/// The value of the counter `name` (a whole line `name value` in the exposition), 0 when absent.
+pub fn counter(metrics: &str, name: &str) -> u64 {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0)
 }
 
 pub async fn json_body(response: Response) -> Value {

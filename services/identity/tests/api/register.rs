@@ -1,10 +1,14 @@
-//! `POST /api/auth/register`: accounts are created once per email, whatever its case, and
-//! invalid input is a 422 naming what is wrong.
+//! `POST /api/auth/register`: accounts are created once per email, whatever its case or Unicode
+//! form, and invalid input (hidden characters included) is a 422 naming what is wrong.
 
+use bson::doc;
 use futures::future::join_all;
+use identity::HashingLimits;
+use identity::passwords::{PasswordMetrics, Passwords};
+use secrecy::SecretString;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestIdentity, email, json_body};
+use crate::helpers::{LAPTOP, PASSWORD, TestIdentity, email, json_body};
 
 #[tokio::test]
 async fn register_returns_201_with_the_new_user() {
@@ -108,5 +112,111 @@ async fn ten_concurrent_registrations_of_one_email_create_exactly_one_account() 
     assert!(
         t.metrics().await.contains("registrations_total 1\n"),
         "one registration counted"
+    );
+}
+
+#[tokio::test]
+async fn an_email_in_another_unicode_form_is_the_same_account() {
+    let t = TestIdentity::spawn().await;
+    let user = shop_testkit::unique_name("jose");
+    // Composed é and an internationalised domain in Unicode.
+    let typed = format!("{user}Jos\u{e9}@B\u{fc}cher.example");
+    let registered = t.register(&typed, PASSWORD, "José").await;
+    assert_eq!(registered.status(), 201);
+    assert_eq!(json_body(registered).await["email"], typed.as_str());
+
+    // Decomposed é, upper case, the domain in punycode, fullwidth @: one normal form.
+    let variants = [
+        format!("{}JOSE\u{301}@xn--bcher-kva.example", user.to_uppercase()),
+        format!("{user}jos\u{e9}\u{ff20}b\u{fc}cher.EXAMPLE"),
+    ];
+    for variant in &variants {
+        let response = t.register(variant, PASSWORD, "Someone Else").await;
+        assert_eq!(response.status(), 409, "{variant}");
+        assert_eq!(json_body(response).await["error"]["code"], "email_taken");
+    }
+    let stored = t
+        .users
+        .find_one(doc! { "_id": format!("{user}jos\u{e9}@xn--bcher-kva.example").to_lowercase() })
+        .await
+        .expect("reading users");
+    assert!(stored.is_some(), "stored under the normal form");
+
+    for variant in &variants {
+        assert_eq!(
+            t.login(variant, PASSWORD, LAPTOP).await.status(),
+            200,
+            "{variant}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn hidden_characters_in_a_name_or_an_email_are_422_naming_the_field() {
+    let t = TestIdentity::spawn().await;
+    let cases = [
+        // A right-to-left override makes "Ada\u{202E}nimda" read as "Adaadmin".
+        (email(), "Ada\u{202E}nimda", "invalid_name"),
+        (email(), "Ad\u{200B}a", "invalid_name"),
+        (email(), "\u{2067}Ada\u{2069}", "invalid_name"),
+        (email(), "Ada\u{FEFF}", "invalid_name"),
+        (format!("ad\u{200D}{}", email()), "Ada", "invalid_email"),
+        (format!("{}\u{202E}", email()), "Ada", "invalid_email"),
+        (
+            format!("{}@{}.com", "a".repeat(65), "x"),
+            "Ada",
+            "invalid_email",
+        ),
+    ];
+
+    for (email, name, code) in cases {
+        let response = t.register(&email, PASSWORD, name).await;
+
+        assert_eq!(response.status(), 422, "{email:?} / {name:?}");
+        let body = json_body(response).await;
+        assert_eq!(body["error"]["code"], code, "{email:?} / {name:?}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_account_stored_before_normalisation_still_logs_in_and_keeps_its_email() {
+    let t = TestIdentity::spawn().await;
+    let user = shop_testkit::unique_name("legacy");
+    // What the service stored before: the email trimmed and lowercased, domain in Unicode.
+    let legacy_key = format!("{user}@bücher.example");
+    let passwords = Passwords::new(HashingLimits::per_core(), PasswordMetrics::default())
+        .await
+        .expect("hashing");
+    let hash = passwords
+        .hash(SecretString::from(PASSWORD))
+        .await
+        .expect("hashing");
+    t.users
+        .insert_one(doc! {
+            "_id": &legacy_key,
+            "userId": shop_testkit::unique_name("u"),
+            "email": &legacy_key,
+            "name": "Legacy",
+            "passwordHash": hash,
+            "createdAt": bson::DateTime::now(),
+        })
+        .await
+        .expect("inserting a legacy account");
+
+    let login = t
+        .login(&format!("{user}@BÜCHER.example"), PASSWORD, LAPTOP)
+        .await;
+    let register = t.register(&legacy_key, PASSWORD, "Impostor").await;
+
+    assert_eq!(login.status(), 200, "found under its legacy key");
+    assert_eq!(
+        register.status(),
+        409,
+        "the same address gets no second account"
     );
 }

@@ -113,7 +113,7 @@ async fn out_of_range_queries_are_422_and_unparseable_ones_400() {
         ("?page=99999999999999999&pageSize=100", 422),
         ("?page=999999999999999999&pageSize=100", 422),
         ("?pageSize=abc", 400),
-        ("?page=-1", 400),
+        ("?page=-1", 422),
         ("?page=1.5", 400),
     ] {
         let response = h.history(Some(&user), query).await;

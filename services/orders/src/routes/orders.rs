@@ -8,6 +8,7 @@ use axum::routing::get;
 use serde::Deserialize;
 use shop_domain::OrderId;
 use shop_http::ApiJson;
+use shop_http::query::Page;
 use tracing::instrument;
 
 use crate::AppState;
@@ -18,10 +19,6 @@ use crate::extract::IdempotencyKey;
 use crate::order::{CreateOrderBody, Order, OrderPage, OrderRequest};
 use crate::place_order::place_order;
 use crate::store::OrderDocument;
-
-/// Page size when the query names none, and the largest allowed.
-const DEFAULT_PAGE_SIZE: u64 = 20;
-const MAX_PAGE_SIZE: u64 = 100;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -74,36 +71,15 @@ async fn list_orders(
 ) -> Result<ApiJson<OrderPage>> {
     let Query(query) =
         query.map_err(|rejection| ApiError::MalformedQuery(rejection.body_text()))?;
-    let page = number(query.page.as_deref(), "page", 1)?;
-    let page_size = number(query.page_size.as_deref(), "pageSize", DEFAULT_PAGE_SIZE)?;
-    if page < 1 {
-        return Err(ApiError::InvalidQuery("page starts at 1".to_owned()));
-    }
-    if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
-        return Err(ApiError::InvalidQuery(format!(
-            "pageSize must be between 1 and {MAX_PAGE_SIZE}"
-        )));
-    }
-    let skip = (page - 1)
-        .checked_mul(page_size)
-        .ok_or_else(|| ApiError::InvalidQuery("page is too large".to_owned()))?;
-    // At most MAX_PAGE_SIZE, so the conversion cannot fail.
-    let limit = i64::try_from(page_size).unwrap_or(DEFAULT_PAGE_SIZE as i64);
+    let page = Page::parse(query.page.as_deref(), query.page_size.as_deref())?;
+    let (skip, limit) = (page.skip(), page.limit());
     let (orders, total) = state.store.user_orders(&user, skip, limit).await?;
     Ok(ApiJson(OrderPage {
         items: orders.iter().map(present).collect::<Result<_>>()?,
         total,
-        page,
-        page_size,
+        page: page.page,
+        page_size: page.page_size,
     }))
-}
-
-fn number(raw: Option<&str>, name: &str, default: u64) -> Result<u64> {
-    raw.map_or(Ok(default), |raw| {
-        raw.trim().parse().map_err(|_| {
-            ApiError::MalformedQuery(format!("{name} must be a whole number, got {raw:?}"))
-        })
-    })
 }
 
 /// The API shape of a stored order.

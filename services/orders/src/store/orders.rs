@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use shop_domain::{Money, OrderId, OrderStatus, PaymentId, UnknownStatus, UserId};
 use shop_outbox::OutboxEntry;
 
+use super::placements::Settlement;
 use super::{Store, is_duplicate_key};
 use crate::order::{Order, PricedLine};
 
@@ -177,22 +178,20 @@ impl Store {
     /// alone, not also that status, because a filter of `_id` alone is what every MongoDB-compatible
     /// store answers by its primary key (FerretDB's SQLite backend scans the whole collection for
     /// any other filter, which made settling cost more with every order ever placed). Nothing is
-    /// lost by it: `payments` stores one payment per order, so every event about one order carries
-    /// the same outcome, and two handlers racing past the check write the same values.
-    pub async fn settle_order(
-        &self,
-        id: &OrderId,
-        to: OrderStatus,
-        payment_id: &PaymentId,
-    ) -> Result<bool, Error> {
+    /// lost by it: every writer copies the order's one standing settlement (see
+    /// `Store::record_settlement`), so two handlers racing past the check write the same values.
+    ///
+    /// The order's `updatedAt` becomes the settlement's time, so the document reads the same
+    /// before the copy (when reads apply the settlement) and after it.
+    pub async fn settle_order(&self, settlement: &Settlement) -> Result<bool, Error> {
         let updated = self
             .orders
             .update_one(
-                doc! { "_id": id.as_str() },
+                doc! { "_id": settlement.order_id.as_str() },
                 doc! { "$set": {
-                    "orderStatusCode": to.code(),
-                    "paymentId": payment_id.as_str(),
-                    "updatedAt": bson::DateTime::now(),
+                    "orderStatusCode": settlement.order_status_code,
+                    "paymentId": settlement.payment_id.as_str(),
+                    "updatedAt": settlement.at,
                 } },
             )
             .await?;

@@ -256,12 +256,17 @@ impl Store {
             .transpose()
     }
 
-    /// Records a payment outcome; a second record for one order carries the same values (payments
-    /// stores one payment per order), so a duplicate is success.
-    pub async fn record_settlement(&self, settlement: &Settlement) -> Result<(), Error> {
-        match self.settlements.insert_one(settlement).await {
-            Ok(_) => Ok(()),
-            Err(error) if is_duplicate_key(&error) => Ok(()),
+    /// Records a payment outcome and returns the one that stands: the first recorded for the order.
+    /// `payments` stores one payment per order, so a later record normally carries the same values;
+    /// when it does not (a stale event, a foreign producer), the first one still wins, and every
+    /// writer copies the winner, never its own event.
+    pub async fn record_settlement(&self, settlement: Settlement) -> Result<Settlement, Error> {
+        match self.settlements.insert_one(&settlement).await {
+            Ok(_) => Ok(settlement),
+            Err(error) if is_duplicate_key(&error) => Ok(self
+                .settlement(&settlement.order_id)
+                .await?
+                .unwrap_or(settlement)),
             Err(error) => Err(error),
         }
     }

@@ -9,6 +9,8 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use shop_domain::ProductId;
 
+use shop_http::query::{Page, filter_text, whole_number};
+
 use crate::AppState;
 use crate::cache::CacheStatus;
 use crate::catalog::{self, ListQuery, ProductFilter};
@@ -16,13 +18,13 @@ use crate::error::{ApiError, Result};
 
 const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 
-/// The largest `pageSize` a client may ask for.
-const MAX_PAGE_SIZE: i64 = 100;
-const DEFAULT_PAGE_SIZE: i64 = 20;
-/// Far beyond any real catalog; it keeps `skip` small enough for every server.
-const MAX_PAGE: i64 = 1_000_000;
 /// A longer search is not a product name; refusing it keeps regex work bounded.
 const MAX_SEARCH_LEN: usize = 100;
+/// The longest category or brand filter: longer than any the catalog has.
+const MAX_NAME_LEN: usize = 100;
+/// The highest price filter, in cents (10^12 cents is ten billion): far above any product, and a
+/// bound a store compares without overflow.
+const MAX_PRICE: i64 = 1_000_000_000_000;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -68,73 +70,30 @@ struct RawListQuery {
 impl TryFrom<RawListQuery> for ListQuery {
     type Error = ApiError;
 
-    /// Unparseable numbers are 400, parseable but out-of-range values 422.
+    /// Unparseable numbers are 400, parseable but out-of-range values 422 (see `shop_http::query`).
     fn try_from(raw: RawListQuery) -> Result<Self> {
-        let page = number("page", raw.page)?.unwrap_or(1);
-        let page_size = number("pageSize", raw.page_size)?.unwrap_or(DEFAULT_PAGE_SIZE);
-        let min_price = number("minPrice", raw.min_price)?;
-        let max_price = number("maxPrice", raw.max_price)?;
-        let search = present(raw.search);
-
-        let invalid = |message: String| Err(ApiError::InvalidQuery(message));
-        if !(1..=MAX_PAGE).contains(&page) {
-            return invalid(format!("page must be between 1 and {MAX_PAGE}, got {page}"));
-        }
-        if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
-            return invalid(format!(
-                "pageSize must be between 1 and {MAX_PAGE_SIZE}, got {page_size}"
-            ));
-        }
-        for (name, price) in [("minPrice", min_price), ("maxPrice", max_price)] {
-            if let Some(price) = price.filter(|p| *p < 0) {
-                return invalid(format!("{name} must not be negative, got {price}"));
-            }
-        }
+        let paging = Page::parse(raw.page.as_deref(), raw.page_size.as_deref())?;
+        let min_price = whole_number("minPrice", raw.min_price.as_deref(), 0..=MAX_PRICE)?;
+        let max_price = whole_number("maxPrice", raw.max_price.as_deref(), 0..=MAX_PRICE)?;
         if let (Some(min), Some(max)) = (min_price, max_price)
             && min > max
         {
-            return invalid(format!("minPrice ({min}) must not exceed maxPrice ({max})"));
-        }
-        if search
-            .as_ref()
-            .is_some_and(|s| s.chars().count() > MAX_SEARCH_LEN)
-        {
-            return invalid(format!(
-                "search must be at most {MAX_SEARCH_LEN} characters"
-            ));
-        }
-        if search
-            .as_ref()
-            .is_some_and(|s| s.chars().any(char::is_control))
-        {
-            return invalid("search must not contain control characters".to_owned());
+            return Err(ApiError::InvalidQuery(format!(
+                "minPrice ({min}) must not exceed maxPrice ({max})"
+            )));
         }
         Ok(Self {
             filter: ProductFilter {
-                search,
-                category: present(raw.category),
-                brand: present(raw.brand),
+                search: filter_text("search", raw.search.as_deref(), MAX_SEARCH_LEN)?,
+                category: filter_text("category", raw.category.as_deref(), MAX_NAME_LEN)?,
+                brand: filter_text("brand", raw.brand.as_deref(), MAX_NAME_LEN)?,
                 min_price,
                 max_price,
             },
-            page: page.unsigned_abs(),
-            page_size: page_size.unsigned_abs(),
+            page: paging.page,
+            page_size: paging.page_size,
         })
     }
-}
-
-fn present(value: Option<String>) -> Option<String> {
-    value.filter(|v| !v.is_empty())
-}
-
-fn number(name: &str, value: Option<String>) -> Result<Option<i64>> {
-    present(value)
-        .map(|raw| {
-            raw.trim().parse::<i64>().map_err(|_| {
-                ApiError::MalformedQuery(format!("{name} must be a whole number, got {raw:?}"))
-            })
-        })
-        .transpose()
 }
 
 #[cfg(test)]
@@ -186,6 +145,12 @@ mod tests {
         assert_eq!(status(&[("minPrice", "500"), ("maxPrice", "100")]), 422);
         assert_eq!(status(&[("search", "a%00b")]), 422);
         assert_eq!(status(&[("search", &"x".repeat(101))]), 422);
+        assert_eq!(status(&[("category", &"x".repeat(101))]), 422);
+        assert_eq!(status(&[("brand", "a%0Ab")]), 422);
+        assert_eq!(status(&[("page", "1000001")]), 422);
+        assert_eq!(status(&[("page", "99999999999999999999999999")]), 422);
+        assert_eq!(status(&[("maxPrice", "99999999999999999999999999")]), 422);
+        assert_eq!(status(&[("minPrice", "1000000000001")]), 422);
         assert_eq!(
             status(&[
                 ("pageSize", "100"),

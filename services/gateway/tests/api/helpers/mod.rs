@@ -20,7 +20,7 @@ pub use redis_link::RedisLink;
 pub use stand_in::{Seen, StandIn, ready};
 
 /// The operators' token of every test gateway.
-pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+pub const ADMIN_TOKEN: &str = "gw-7d2e9a4c1f6b8e3d5a0c7f2b9e4d1a6c8f3b5e0d2a7c9f4b";
 
 /// A configuration pointing at the test Redis, with every upstream at `upstreams`, no rate limit,
 /// and its own session and stream prefixes.
@@ -37,6 +37,7 @@ pub fn test_config(upstreams: UpstreamUrls) -> Config {
         rate_limit: None,
         trust_forwarded_for: false,
         cors_allowed_origins: AllowedOrigins::Any,
+        ops_allowed_networks: gateway::config::OpsNetworks::Any,
         admin_token: SecretString::from(ADMIN_TOKEN),
         session_prefix: format!("{}:", shop_testkit::unique_name("gw")),
         streams: StreamNames::with_prefix(&format!("{}:", shop_testkit::unique_name("s"))),
