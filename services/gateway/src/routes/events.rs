@@ -20,6 +20,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use fred::prelude::StreamsInterface;
 use futures::Stream;
 use shop_domain::{OrderId, UserId};
 use tokio::sync::broadcast::{self, error::RecvError};
@@ -36,8 +37,9 @@ use crate::upstream::Upstream;
 /// A comment line this often keeps proxies from closing an idle stream.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
-/// Stream entries scanned for a `Last-Event-ID` replay: an order has one outcome, normally a few
-/// entries after the page last saw one; a client days behind gets its status from the first event.
+/// Stream entries scanned for a `Last-Event-ID` replay, or back from the newest for an outcome
+/// `orders` has not applied yet: an order has one outcome, normally a few entries away; a client
+/// days behind gets its status from the first event.
 const REPLAY_SCAN: u64 = 1_000;
 
 pub fn router() -> Router<AppState> {
@@ -91,6 +93,10 @@ pub async fn order_events(
     let mut queued = VecDeque::new();
     if let Some(after) = resume {
         queued.extend(replay(&state, &order_id, &session.user_id, &after).await?);
+    } else if !current.is_final() {
+        // An outcome can be in the stream already while `orders` has not applied it yet: it was
+        // published before this stream subscribed, so the live feed will not carry it.
+        queued.extend(recent(&state, &order_id, &session.user_id).await?);
     }
     queued.push_front(Message::status(None, current));
 
@@ -208,6 +214,28 @@ async fn replay(
     Ok(page
         .into_iter()
         .filter_map(|(id, fields)| PaymentEntry::parse(id, &fields))
+        .filter(|entry| entry.status.order_id == order.as_str() && entry.user_id == user.as_str())
+        .map(|entry| Message::status(Some(entry.id), entry.status))
+        .collect())
+}
+
+/// The outcomes of `order` among the stream's newest `REPLAY_SCAN` entries, oldest first.
+async fn recent(state: &AppState, order: &OrderId, user: &UserId) -> Result<Vec<Message>> {
+    let newest = state
+        .redis
+        .pool()
+        .xrevrange_values::<String, String, String, _, _, _>(
+            state.order_events.stream.as_str(),
+            "+",
+            "-",
+            Some(REPLAY_SCAN),
+        )
+        .await
+        .map_err(|error| ApiError::RedisUnavailable(error.to_string()))?;
+    Ok(newest
+        .into_iter()
+        .rev()
+        .filter_map(|(id, fields)| PaymentEntry::parse(id, &fields.into_iter().collect()))
         .filter(|entry| entry.status.order_id == order.as_str() && entry.user_id == user.as_str())
         .map(|entry| Message::status(Some(entry.id), entry.status))
         .collect())

@@ -216,3 +216,19 @@ async fn a_user_beyond_the_bound_of_open_streams_gets_429_until_one_closes() {
         .await;
     assert_eq!(freed, ());
 }
+
+#[tokio::test]
+async fn an_outcome_published_before_orders_applied_it_still_reaches_the_page() {
+    let service = orders_and_payments().await;
+    let gateway = TestGateway::in_front_of(&service).await;
+    let ada = gateway.login("u-ada").await;
+    // In the stream already, while the stand-in orders still answers `created`.
+    let paid = publish_outcome(&gateway, "o-1", "u-ada", "3").await;
+
+    let received = events(open(&gateway, &ada, "o-1", None).await, 3).await;
+
+    assert_eq!(received.len(), 2, "created, then the outcome: {received:?}");
+    assert_eq!(received[0].2["status"], "created");
+    assert_eq!(received[1].1.as_deref(), Some(paid.as_str()));
+    assert_eq!(received[1].2["status"], "paid");
+}
