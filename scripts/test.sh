@@ -54,6 +54,9 @@ if ((${#scope[@]} > 0 && ${#targets[@]} > 0)) && [[ ${SHOP_SKIP_DEPLOY_VALIDATIO
   scripts/validate-deploy.sh
 fi
 
+# The code map in docs/architecture.md names functions; a rename must update it (seconds, always).
+scripts/check-code-map.sh
+
 infra_up
 echo "test.sh: tests run against $(infra_summary)"
 # The browser tests (shop-e2e's `browser` target) need chromedriver: started for a whole-suite

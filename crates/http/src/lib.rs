@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod caller;
+pub mod edge;
 pub mod error;
 pub mod health;
 pub mod json;

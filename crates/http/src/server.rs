@@ -48,4 +48,15 @@ impl Server {
         tracing::info!(port = self.port, "listening");
         crate::serve(self.listener, router, self.shutdown).await
     }
+
+    /// [`Server::serve`] on the public edge: with a deadline on each request's head and a cap on
+    /// connections per peer (see [`crate::edge`]).
+    pub async fn serve_edge(
+        self,
+        router: Router,
+        limits: crate::edge::ConnectionLimits,
+    ) -> io::Result<()> {
+        tracing::info!(port = self.port, ?limits, "listening");
+        crate::edge::serve_edge(self.listener, router, self.shutdown, limits).await
+    }
 }

@@ -1,5 +1,9 @@
 #![doc = include_str!("../README.md")]
 
+mod errors;
+
+pub use errors::{DUPLICATE_KEY, is_duplicate_key};
+
 use std::time::Duration;
 
 use mongodb::options::ClientOptions;

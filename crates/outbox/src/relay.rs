@@ -1,6 +1,7 @@
 //! The relay: takes queued entries, claims them with a lease, publishes them pipelined, marks them
 //! sent.
 
+use shop_mongo::{DUPLICATE_KEY, is_duplicate_key};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -66,9 +67,6 @@ pub struct Outbox {
 
 /// How long claims are kept at least (see [`Outbox::forget_old_claims`]).
 const CLAIM_RETENTION: Duration = Duration::from_secs(600);
-
-/// MongoDB's duplicate-key error code.
-const DUPLICATE_KEY: i32 = 11000;
 
 #[derive(Debug)]
 struct Inner {
@@ -582,13 +580,6 @@ fn claim_key(id: &Bson, attempts: i32) -> String {
         Bson::String(id) => format!("{id}#{attempts}"),
         other => format!("{other}#{attempts}"),
     }
-}
-
-fn is_duplicate_key(error: &mongodb::error::Error) -> bool {
-    matches!(
-        error.kind.as_ref(),
-        ErrorKind::Write(mongodb::error::WriteFailure::WriteError(e)) if e.code == DUPLICATE_KEY
-    )
 }
 
 /// The positions of the documents that were there already (duplicate key): claims another relay

@@ -39,16 +39,23 @@ impl Shared {
         self.buffer.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Takes everything buffered and writes it to `out`. Holding the lock while writing keeps
-    /// batches in order when the flusher and an over-full writer flush at the same time.
+    /// Takes everything buffered and writes it to `out`. The buffer's lock is held only to take
+    /// the bytes, never while writing: a slow stdout (a full pipe) must not stall every thread
+    /// that logs. Batches stay in order because every caller holds `out` (stdout's own lock)
+    /// before taking: whoever takes first also writes first.
     fn flush_into(&self, out: &mut impl Write) {
-        let mut buffer = self.lock();
-        if buffer.bytes.is_empty() {
+        let mut bytes = std::mem::take(&mut self.lock().bytes);
+        if bytes.is_empty() {
             return;
         }
         // Nowhere to report a failed write of the log itself; the next batch tries again.
-        let _ = out.write_all(&buffer.bytes).and_then(|()| out.flush());
-        buffer.bytes.clear();
+        let _ = out.write_all(&bytes).and_then(|()| out.flush());
+        // Give the allocation back, so a steady flow of lines does not allocate per batch.
+        bytes.clear();
+        let mut buffer = self.lock();
+        if buffer.bytes.is_empty() {
+            buffer.bytes = bytes;
+        }
     }
 }
 
@@ -144,6 +151,48 @@ impl<'a> MakeWriter<'a> for BatchedStdout {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An output that logs while it is being written to, as a thread would while stdout is slow.
+    struct LoggingOut {
+        writer: BatchedStdout,
+        written: Vec<u8>,
+    }
+
+    impl Write for LoggingOut {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            // With the buffer's lock held during the write, this would deadlock.
+            self.writer.write_all(b"during\n")?;
+            self.written.extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn writers_are_not_blocked_while_a_batch_is_written() {
+        let shared = Arc::new(Shared::default());
+        let mut writer = BatchedStdout {
+            shared: Arc::clone(&shared),
+        };
+        writer.write_all(b"before\n").unwrap_or_default();
+        let mut out = LoggingOut {
+            writer: writer.clone(),
+            written: Vec::new(),
+        };
+
+        shared.flush_into(&mut out);
+
+        assert_eq!(out.written, b"before\n");
+        let mut rest = Vec::new();
+        shared.flush_into(&mut rest);
+        assert_eq!(
+            rest, b"during\n",
+            "the line logged meanwhile is kept for the next batch"
+        );
+    }
 
     #[test]
     fn lines_are_kept_whole_and_in_order_until_flushed() {

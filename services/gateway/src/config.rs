@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 use shop_config::{Env, EnvError};
+use shop_http::edge::ConnectionLimits;
 use shop_streams::StreamNames;
 
 use crate::admin_token;
@@ -34,6 +35,13 @@ pub const DEFAULT_CART_TTL: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 /// `ORDER_EVENTS_PER_USER` when unset: a few order pages open at once, per replica.
 pub const DEFAULT_ORDER_EVENTS_PER_USER: usize = 4;
 
+/// `HEADER_READ_TIMEOUT_MS` when unset: a client has this long to send a request's head, and an
+/// idle kept-alive connection is closed after it (nginx's `client_header_timeout` is 60 s).
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// `MAX_CONNECTIONS_PER_CLIENT` when unset: far more than a browser (6) or a load test opens.
+pub const DEFAULT_CONNECTIONS_PER_CLIENT: usize = 256;
+
 /// Everything the gateway reads at startup. Fields are public so tests build one directly.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -53,6 +61,10 @@ pub struct Config {
     pub rebuild_timeout: Duration,
     /// `BODY_LIMIT_BYTES`, default 65536: larger request bodies get 413 `payload_too_large`.
     pub body_limit: usize,
+    /// `HEADER_READ_TIMEOUT_MS` (default 30000) and `MAX_CONNECTIONS_PER_CLIENT` (default 256, `0`
+    /// for no cap; behind a proxy every connection comes from the proxy's address): the limits on
+    /// each client connection (`shop_http::edge`).
+    pub connection_limits: ConnectionLimits,
     /// `RATE_LIMIT_PER_SECOND` (default 50) and `RATE_LIMIT_BURST` (default 100), per client and
     /// per gateway replica; `RATE_LIMIT_PER_SECOND=0` turns limiting off (`None`).
     pub rate_limit: Option<RateLimit>,
@@ -112,6 +124,16 @@ impl Config {
             health_timeout: env.millis_or("HEALTH_TIMEOUT_MS", DEFAULT_HEALTH_TIMEOUT)?,
             rebuild_timeout: env.millis_or("REBUILD_TIMEOUT_MS", DEFAULT_REBUILD_TIMEOUT)?,
             body_limit: env.or("BODY_LIMIT_BYTES", DEFAULT_BODY_LIMIT)?,
+            connection_limits: ConnectionLimits {
+                header_read_timeout: env
+                    .millis_or("HEADER_READ_TIMEOUT_MS", DEFAULT_HEADER_READ_TIMEOUT)?,
+                per_peer: match env
+                    .or("MAX_CONNECTIONS_PER_CLIENT", DEFAULT_CONNECTIONS_PER_CLIENT)?
+                {
+                    0 => None,
+                    cap => Some(cap),
+                },
+            },
             rate_limit: rate_limit(env)?,
             trust_forwarded_for: env.or("TRUST_FORWARDED_FOR", false)?,
             cors_allowed_origins: allowed_origins(env)?,

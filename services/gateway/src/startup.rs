@@ -64,6 +64,7 @@ impl Application {
             stream_max_len: config.stream_max_len,
             health_timeout: config.health_timeout,
             health: HealthCache::default(),
+            connection_limits: config.connection_limits,
             rebuild_timeout: config.rebuild_timeout,
             metrics: Metrics::new(),
         };
@@ -91,7 +92,9 @@ impl Application {
             .map(|limiter| tokio::spawn(limiter.forget_idle_clients(shutdown.clone())));
         let following = tokio::spawn(state.order_events.clone().follow(state.redis.clone()));
 
-        let served = server.serve(router(state.clone())).await;
+        let served = server
+            .serve_edge(router(state.clone()), state.connection_limits)
+            .await;
         // Serving may have failed without a shutdown request: stop the task either way.
         shutdown.cancel();
         if let Some(task) = forgetting

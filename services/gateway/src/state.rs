@@ -40,6 +40,8 @@ pub struct AppState {
     pub health_timeout: Duration,
     /// The last answer of `GET /health`, reused for a second.
     pub health: HealthCache,
+    /// The limits on each client connection.
+    pub connection_limits: shop_http::edge::ConnectionLimits,
     /// The deadline of an order-history rebuild.
     pub rebuild_timeout: Duration,
     /// Where carts are kept, and for how long (`CART_TTL_SECONDS`).

@@ -23,7 +23,7 @@ pub struct AppState {
     pub store: Store,
     /// `products`' reservation API: prices and stock.
     pub products: ProductsClient,
-    /// The outbox of the `orders` collection; writers call `notify()` after embedding an entry.
+    /// The outbox of the `orders` collection; writers call `written(id)` after embedding an entry.
     pub outbox: Outbox,
     /// The deployment's stream names (`STREAM_PREFIX`).
     pub streams: StreamNames,

@@ -2,17 +2,14 @@
 //! `PaymentProcessed` event it owes the payments stream in its embedded outbox entry.
 
 use bson::{Document, doc};
-use mongodb::error::{ErrorKind, WriteError, WriteFailure};
 use mongodb::{Collection, Database};
 use serde::{Deserialize, Serialize};
 use shop_domain::{Money, OrderId, PaymentId, UserId};
+use shop_mongo::is_duplicate_key;
 use shop_outbox::OutboxEntry;
 
 /// The collection's name; its outbox relay's claims live in `payments_outbox_claims`.
 pub const COLLECTION: &str = "payments";
-
-/// MongoDB's duplicate-key error code (FerretDB returns the same).
-const DUPLICATE_KEY: i32 = 11000;
 
 /// A stored payment. `_id` is the order id: that is what makes "one payment per order" hold, since
 /// a unique insert is atomic on every store, FerretDB included.
@@ -119,14 +116,4 @@ impl PaymentStore {
             Err(error) => Err(error),
         }
     }
-}
-
-fn is_duplicate_key(error: &mongodb::error::Error) -> bool {
-    matches!(
-        error.kind.as_ref(),
-        ErrorKind::Write(WriteFailure::WriteError(WriteError {
-            code: DUPLICATE_KEY,
-            ..
-        }))
-    )
 }

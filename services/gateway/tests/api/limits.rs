@@ -162,3 +162,85 @@ async fn a_body_that_does_not_arrive_in_time_is_a_408_and_never_reaches_a_servic
     assert!(answer.contains("\"request_timeout\""), "{answer}");
     assert_eq!(service.calls(), 0);
 }
+
+/// Reads from `stream` until the server closes it (or 30 s pass); what it sent before closing.
+async fn until_closed(stream: &mut tokio::net::TcpStream) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        stream.read_to_end(&mut answer),
+    )
+    .await
+    .ok()?;
+    // A reset is a close too.
+    drop(read);
+    Some(String::from_utf8_lossy(&answer).into_owned())
+}
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_disconnected() {
+    use tokio::io::AsyncWriteExt;
+
+    let service = StandIn::echo().await;
+    let mut config = test_config(UpstreamUrls::all_at(&service.url));
+    config.connection_limits.header_read_timeout = std::time::Duration::from_millis(300);
+    let gateway = TestGateway::spawn(config).await;
+    let address = gateway.app.address.trim_start_matches("http://");
+
+    let mut slow = tokio::net::TcpStream::connect(address)
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    slow.write_all(b"GET /api/products HTTP/1.1\r\nhost: sh")
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+
+    let answer = until_closed(&mut slow).await;
+    assert!(answer.is_some(), "the connection was still open after 30 s");
+    assert_eq!(service.calls(), 0);
+    assert_eq!(gateway.get("/api/products").await.status(), 200);
+}
+
+#[tokio::test]
+async fn one_address_holds_at_most_its_cap_of_connections() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let service = StandIn::echo().await;
+    let mut config = test_config(UpstreamUrls::all_at(&service.url));
+    config.connection_limits.per_peer = Some(2);
+    let gateway = TestGateway::spawn(config).await;
+    let address = gateway.app.address.trim_start_matches("http://").to_owned();
+    let open = || async {
+        let mut stream = tokio::net::TcpStream::connect(&address)
+            .await
+            .unwrap_or_else(|error| panic!("{error}"));
+        // One whole request, answered, and the connection kept alive.
+        stream
+            .write_all(b"GET /api/products HTTP/1.1\r\nhost: shop\r\n\r\n")
+            .await
+            .unwrap_or_else(|error| panic!("{error}"));
+        let mut buffer = vec![0u8; 8192];
+        let read = stream.read(&mut buffer).await.unwrap_or(0);
+        (
+            stream,
+            String::from_utf8_lossy(&buffer[..read]).into_owned(),
+        )
+    };
+
+    let (first, answer) = open().await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let (_second, answer) = open().await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let (_third, answer) = open().await;
+    assert_eq!(
+        answer, "",
+        "a third connection from one address is closed unanswered"
+    );
+
+    drop(first);
+    shop_testkit::eventually("a freed slot to admit a new connection", || async {
+        let (_stream, answer) = open().await;
+        answer.starts_with("HTTP/1.1 200").then_some(())
+    })
+    .await;
+}

@@ -6,13 +6,10 @@ pub mod records;
 pub mod users;
 
 use mongodb::Database;
-use mongodb::error::{ErrorKind, WriteError, WriteFailure};
+use shop_mongo::is_duplicate_key;
 
 pub use records::{IdentityRecord, RecordKind, Records};
 pub use users::{UserDocument, Users};
-
-/// MongoDB's duplicate-key error code (FerretDB returns the same).
-const DUPLICATE_KEY: i32 = 11000;
 
 /// What a unique insert found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,14 +55,4 @@ where
         Err(error) if is_duplicate_key(&error) => Ok(Inserted::AlreadyExists),
         Err(error) => Err(error),
     }
-}
-
-fn is_duplicate_key(error: &mongodb::error::Error) -> bool {
-    matches!(
-        error.kind.as_ref(),
-        ErrorKind::Write(WriteFailure::WriteError(WriteError {
-            code: DUPLICATE_KEY,
-            ..
-        }))
-    )
 }

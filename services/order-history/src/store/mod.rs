@@ -8,17 +8,15 @@ pub mod rebuilds;
 
 use bson::doc;
 use futures::TryStreamExt;
-use mongodb::error::{Error, ErrorKind, WriteFailure};
+use mongodb::error::{Error, ErrorKind};
 use mongodb::options::IndexOptions;
 use mongodb::{Collection, Database, IndexModel};
 use shop_domain::{OrderId, UserId};
+use shop_mongo::DUPLICATE_KEY;
 
 use crate::facts::{Fact, OrderFact, PaymentFact, generation_of};
 pub use generations::{Generations, POINTER_TTL, Pointer};
 pub use rebuilds::{Attempt, Claim, Ended, Rebuilds};
-
-/// MongoDB's duplicate-key error code (FerretDB returns the same).
-const DUPLICATE_KEY: i32 = 11000;
 
 /// What inserting one fact did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,13 +167,7 @@ impl Store {
     }
 }
 
-/// Whether `error` is a duplicate key rejection: "this key was inserted before".
-pub(crate) fn is_duplicate_key(error: &Error) -> bool {
-    matches!(
-        &*error.kind,
-        ErrorKind::Write(WriteFailure::WriteError(write)) if write.code == DUPLICATE_KEY
-    )
-}
+pub(crate) use shop_mongo::is_duplicate_key;
 
 /// Whether an unordered `insert_many` failed only because some documents were already there.
 fn only_duplicates(error: &Error) -> bool {

@@ -9,7 +9,7 @@ pub mod placements;
 use std::time::Duration;
 
 use bson::doc;
-use mongodb::error::{Error, ErrorKind, WriteFailure};
+use mongodb::error::{Error, ErrorKind};
 use mongodb::options::IndexOptions;
 use mongodb::{Collection, Database, IndexModel};
 
@@ -31,9 +31,6 @@ pub const SETTLEMENTS: &str = "settlements";
 /// How long an `Idempotency-Key` is remembered: long enough for any client's retries, short enough
 /// that the collection does not grow forever.
 pub const IDEMPOTENCY_KEY_TTL: Duration = Duration::from_secs(24 * 60 * 60);
-
-/// MongoDB's duplicate-key error code.
-const DUPLICATE_KEY: i32 = 11000;
 
 /// The service's collections. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -100,10 +97,4 @@ fn command_code(error: &Error) -> Option<i32> {
     }
 }
 
-/// Whether `error` is a duplicate key rejection: "someone else inserted this `_id` first".
-pub(crate) fn is_duplicate_key(error: &Error) -> bool {
-    matches!(
-        &*error.kind,
-        ErrorKind::Write(WriteFailure::WriteError(write)) if write.code == DUPLICATE_KEY
-    )
-}
+pub(crate) use shop_mongo::is_duplicate_key;

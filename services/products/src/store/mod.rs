@@ -16,16 +16,13 @@ pub mod products;
 pub mod reservations;
 
 use mongodb::bson::doc;
-use mongodb::error::{Error, ErrorKind, WriteFailure};
+use mongodb::error::{Error, ErrorKind};
 use mongodb::options::IndexOptions;
 use mongodb::{Collection, Database, IndexModel};
 
 use ledger::Movement;
 use products::CatalogDoc;
 use reservations::{OutcomeDoc, ReservationDoc};
-
-/// MongoDB's duplicate key error code, on `_id` or a unique index.
-const DUPLICATE_KEY: i32 = 11000;
 
 /// Handles on the service's collections; cheap to clone.
 #[derive(Debug, Clone)]
@@ -76,21 +73,7 @@ fn index(keys: mongodb::bson::Document, name: &str, unique: bool) -> IndexModel 
     IndexModel::builder().keys(keys).options(options).build()
 }
 
-/// Whether `error` is a duplicate key rejection (of a single insert, or of every failed document of
-/// an `insert_many`): the "someone else got there first" answer of an insert-only design.
-pub(crate) fn is_duplicate_key(error: &Error) -> bool {
-    match &*error.kind {
-        ErrorKind::Write(WriteFailure::WriteError(write)) => write.code == DUPLICATE_KEY,
-        ErrorKind::InsertMany(insert) => {
-            insert.write_concern_error.is_none()
-                && insert
-                    .write_errors
-                    .as_ref()
-                    .is_some_and(|errors| errors.iter().all(|e| e.code == DUPLICATE_KEY))
-        }
-        _ => false,
-    }
-}
+pub(crate) use shop_mongo::is_duplicate_key;
 
 /// How many documents an unordered `insert_many` of `attempted` documents inserted, when the only
 /// failures were duplicates (documents already there).

@@ -34,6 +34,10 @@ pub fn test_config(upstreams: UpstreamUrls) -> Config {
         health_timeout: Duration::from_secs(1),
         rebuild_timeout: Duration::from_secs(5),
         body_limit: gateway::config::DEFAULT_BODY_LIMIT,
+        connection_limits: shop_http::edge::ConnectionLimits {
+            header_read_timeout: gateway::config::DEFAULT_HEADER_READ_TIMEOUT,
+            per_peer: None,
+        },
         rate_limit: None,
         trust_forwarded_for: false,
         cors_allowed_origins: AllowedOrigins::Any,
