@@ -83,7 +83,7 @@ base=${SHOP_CHAOS_BASE_PORT:-$(free_block)} || die "no block of six free ports"
 unset REDIS_URL MONGODB_URI STREAM_PREFIX BIND_ADDR MONGODB_DATABASE
 export SHOP_DEV_DIR=$state SHOP_DEV_BASE_PORT=$base SHOP_DEV_INFRA=private SHOP_DEV_PROFILE=$profile
 export SHOP_INFRA_REDIS_PERSISTENCE=snapshot # AOF off, RDB every 2 s: a kill loses recent writes
-export SHOP_ADMIN_TOKEN="chaos-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+export SHOP_ADMIN_TOKEN="chaos-$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
 export RUST_LOG=${SHOP_CHAOS_RUST_LOG:-info}
 export RATE_LIMIT_PER_SECOND=0      # all the traffic comes from 127.0.0.1
 export PAYMENT_MAX_AMOUNT=${PAYMENT_MAX_AMOUNT:-150000} # some orders are declined: payment_failed
